@@ -1,0 +1,114 @@
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { AppDeps } from "./deps";
+import { HttpError, REDIS_UNAVAILABLE } from "./errors";
+import { authModule } from "./modules/auth";
+import { chaosModule } from "./modules/chaos";
+import { infoModule } from "./modules/info";
+import { kvModule } from "./modules/kv";
+import { metricsModule } from "./modules/metrics";
+import { probesModule } from "./modules/probes";
+import { replicasModule } from "./modules/replicas";
+import { visitsModule } from "./modules/visits";
+import { StoreUnavailableError } from "./store/types";
+import { VERSION } from "./version";
+
+export type { AppDeps } from "./deps";
+
+const started = Symbol("startedAt");
+type Timed = { [started]?: number };
+
+function statusOf(value: unknown): number {
+  return typeof value === "number" ? value : Number(value) || 200;
+}
+
+/** Composes the feature modules. Pure: no I/O until the caller listens. */
+export function createApp(deps: AppDeps) {
+  const { config, logger, metrics } = deps;
+  const accessLog = logger.enabled("debug");
+
+  return new Elysia()
+    .onRequest((ctx) => {
+      (ctx as Timed)[started] = performance.now();
+      const length = Number(ctx.request.headers.get("content-length") ?? 0);
+      if (length > config.maxBodyBytes) {
+        ctx.set.status = 413;
+        return { error: "request body too large", max_bytes: config.maxBodyBytes };
+      }
+    })
+    .onError(({ error, code, set }) => {
+      if (error instanceof HttpError) {
+        set.status = error.status;
+        return error.body;
+      }
+      if (error instanceof StoreUnavailableError) {
+        logger.warn("store unavailable", { error: error.message });
+        set.status = 503;
+        return REDIS_UNAVAILABLE;
+      }
+      switch (code) {
+        case "NOT_FOUND":
+          set.status = 404;
+          return { error: "not found" };
+        case "PARSE":
+          set.status = 400;
+          return { error: "malformed request body", hint: "send JSON with Content-Type: application/json" };
+        case "VALIDATION":
+          set.status = 422;
+          return { error: "invalid request", detail: validationSummary(error) };
+        case "INVALID_COOKIE_SIGNATURE":
+          set.status = 401;
+          return { detail: "session expired" };
+      }
+      const status = "status" in error ? statusOf((error as { status: unknown }).status) : 500;
+      if (status >= 400 && status < 500) {
+        set.status = status;
+        return { error: error instanceof Error ? error.message : "bad request" };
+      }
+      logger.error("unhandled error", { error: error instanceof Error ? error.stack : String(error) });
+      set.status = 500;
+      return { error: "internal error" };
+    })
+    .onAfterResponse((ctx) => {
+      const start = (ctx as Timed)[started];
+      if (start === undefined) return;
+      const seconds = (performance.now() - start) / 1000;
+      const status = statusOf(ctx.set.status);
+      const route = ctx.route || "unmatched";
+      if (config.metricsEnabled) metrics.recordRequest(ctx.request.method, route, status, seconds);
+      else metrics.requestsServed++;
+      if (accessLog) {
+        logger.debug("request", { method: ctx.request.method, path: ctx.path, route, status, ms: +(seconds * 1000).toFixed(2) });
+      }
+    })
+    .use(
+      openapi({
+        path: "/openapi",
+        documentation: {
+          info: {
+            title: "bun-k8s",
+            version: VERSION,
+            description: "A teaching and demo workload for Kubernetes: probes, chaos, shared state, metrics.",
+          },
+        },
+      }),
+    )
+    .use(probesModule(deps))
+    .use(infoModule(deps))
+    .use(chaosModule(deps))
+    .use(visitsModule(deps))
+    .use(kvModule(deps))
+    .use(authModule(deps))
+    .use(replicasModule(deps))
+    .use(config.metricsEnabled ? metricsModule(deps) : new Elysia());
+}
+
+export type App = ReturnType<typeof createApp>;
+
+function validationSummary(error: unknown): unknown {
+  const all = (error as { all?: Array<{ path?: string; summary?: string; message?: string }> }).all;
+  if (Array.isArray(all) && all.length > 0) {
+    return all.slice(0, 5).map((e) => ({ path: e.path || "/", message: e.summary ?? e.message }));
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,198 @@
+// Every knob is an env var and a matching flag (--kebab-case), with a documented default.
+// Flags win over env. Invalid values fail at start with one message naming the variable.
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type StoreKind = "auto" | "memory" | "redis";
+
+export interface Config {
+  port: number;
+  host: string;
+  appName: string;
+  logLevel: LogLevel;
+  maxStressSeconds: number;
+  maxMemoryStressMb: number;
+  chaosEnabled: boolean;
+  metricsEnabled: boolean;
+  store: StoreKind;
+  redisUrl: string | undefined;
+  redisHost: string | undefined;
+  redisPort: number;
+  redisPassword: string | undefined;
+  redisKeyPrefix: string;
+  redisTimeoutMs: number;
+  sessionTtl: number;
+  sessionSecret: string | undefined;
+  cookieSecure: boolean;
+  authUsers: string | undefined;
+  shutdownDelaySeconds: number;
+  shutdownTimeoutSeconds: number;
+  heartbeatIntervalSeconds: number;
+  maxBodyBytes: number;
+  maxKeyLength: number;
+  maxValueBytes: number;
+}
+
+type Kind = "int" | "string" | "bool" | "enum";
+
+export interface ConfigVar {
+  env: string;
+  key: keyof Config;
+  kind: Kind;
+  default: string | undefined;
+  description: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  secret?: boolean;
+}
+
+// The single source of truth: used by the loader, --help, the README table and the
+// Kustomize contract tests (every ConfigMap key must be read here).
+export const CONFIG_VARS: readonly ConfigVar[] = [
+  { env: "PORT", key: "port", kind: "int", default: "8000", min: 0, max: 65535, description: "TCP port to listen on (0 picks a free port)" },
+  { env: "HOST", key: "host", kind: "string", default: "0.0.0.0", description: "Address to bind" },
+  { env: "APP_NAME", key: "appName", kind: "string", default: "bun-k8s", description: "Name shown in GET / and /config" },
+  { env: "LOG_LEVEL", key: "logLevel", kind: "enum", default: "info", values: ["debug", "info", "warn", "error"], description: "Log level; access lines are logged at debug" },
+  { env: "MAX_STRESS_SECONDS", key: "maxStressSeconds", kind: "int", default: "60", min: 1, max: 3600, description: "Upper bound for GET /stress?seconds=N" },
+  { env: "MAX_MEMORY_STRESS_MB", key: "maxMemoryStressMb", kind: "int", default: "256", min: 1, max: 65536, description: "Upper bound for GET /stress/memory?mb=N (total held)" },
+  { env: "CHAOS_ENABLED", key: "chaosEnabled", kind: "bool", default: "true", description: "Allow /crash, /stress and /stress/memory (403 when false)" },
+  { env: "METRICS_ENABLED", key: "metricsEnabled", kind: "bool", default: "true", description: "Serve Prometheus metrics on /metrics" },
+  { env: "STORE", key: "store", kind: "enum", default: "auto", values: ["auto", "memory", "redis"], description: "auto: Redis when REDIS_URL or REDIS_HOST is set, else in-memory" },
+  { env: "REDIS_URL", key: "redisUrl", kind: "string", default: undefined, secret: true, description: "redis://[:password@]host:port[/db]; wins over REDIS_HOST/REDIS_PORT" },
+  { env: "REDIS_HOST", key: "redisHost", kind: "string", default: undefined, description: "Redis host (the Service name in Kubernetes)" },
+  { env: "REDIS_PORT", key: "redisPort", kind: "int", default: "6379", min: 1, max: 65535, description: "Redis port" },
+  { env: "REDIS_PASSWORD", key: "redisPassword", kind: "string", default: undefined, secret: true, description: "Redis password (AUTH), from a Secret" },
+  { env: "REDIS_KEY_PREFIX", key: "redisKeyPrefix", kind: "string", default: "bun-k8s:", description: "Prefix of every key this service writes" },
+  { env: "REDIS_TIMEOUT_MS", key: "redisTimeoutMs", kind: "int", default: "500", min: 50, max: 60000, description: "Connect and per-command timeout; past it a route answers 503" },
+  { env: "SESSION_TTL", key: "sessionTtl", kind: "int", default: "3600", min: 1, max: 31536000, description: "Session lifetime in seconds" },
+  { env: "SESSION_SECRET", key: "sessionSecret", kind: "string", default: undefined, secret: true, description: "When set, the session cookie is signed with it" },
+  { env: "COOKIE_SECURE", key: "cookieSecure", kind: "bool", default: "false", description: "Mark the session cookie Secure (serve over HTTPS)" },
+  { env: "AUTH_USERS", key: "authUsers", kind: "string", default: undefined, secret: true, description: "user:password pairs (comma or newline separated, or a JSON object); passwords may be Bun.password hashes. Unset: demo users admin/admin and user/user" },
+  { env: "SHUTDOWN_DELAY_SECONDS", key: "shutdownDelaySeconds", kind: "int", default: "5", min: 0, max: 300, description: "After SIGTERM: seconds to keep serving while readiness is 503" },
+  { env: "SHUTDOWN_TIMEOUT_SECONDS", key: "shutdownTimeoutSeconds", kind: "int", default: "10", min: 1, max: 300, description: "After the delay: longest wait for in-flight requests" },
+  { env: "HEARTBEAT_INTERVAL_SECONDS", key: "heartbeatIntervalSeconds", kind: "int", default: "5", min: 1, max: 300, description: "Replica heartbeat period (entry TTL is 3x)" },
+  { env: "MAX_BODY_BYTES", key: "maxBodyBytes", kind: "int", default: "1048576", min: 1024, max: 104857600, description: "Largest request body accepted (413 above)" },
+  { env: "MAX_KEY_LENGTH", key: "maxKeyLength", kind: "int", default: "256", min: 1, max: 4096, description: "Longest /kv key" },
+  { env: "MAX_VALUE_BYTES", key: "maxValueBytes", kind: "int", default: "65536", min: 1, max: 10485760, description: "Largest /kv value in bytes (413 above)" },
+];
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface CliCommand {
+  command: "serve" | "help" | "version" | "healthcheck";
+  config: Config;
+}
+
+const flagName = (v: ConfigVar) => "--" + v.env.toLowerCase().replaceAll("_", "-");
+
+function parseValue(v: ConfigVar, raw: string, source: string): unknown {
+  const where = `${source}=${JSON.stringify(raw)}`;
+  switch (v.kind) {
+    case "string":
+      return raw;
+    case "bool": {
+      const s = raw.trim().toLowerCase();
+      if (["1", "true", "yes", "on"].includes(s)) return true;
+      if (["0", "false", "no", "off"].includes(s)) return false;
+      throw new ConfigError(`${where}: expected true or false`);
+    }
+    case "enum":
+      if (!v.values!.includes(raw.trim().toLowerCase())) {
+        throw new ConfigError(`${where}: expected one of ${v.values!.join(", ")}`);
+      }
+      return raw.trim().toLowerCase();
+    case "int": {
+      const s = raw.trim();
+      if (!/^-?\d+$/.test(s)) throw new ConfigError(`${where}: expected a whole number`);
+      const n = Number(s);
+      if ((v.min !== undefined && n < v.min) || (v.max !== undefined && n > v.max)) {
+        throw new ConfigError(`${where}: expected a number from ${v.min} to ${v.max}`);
+      }
+      return n;
+    }
+  }
+}
+
+/** Parses env and argv (without the executable and script) into a validated Config. */
+export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliCommand {
+  const raw = new Map<ConfigVar, { value: string; source: string }>();
+  for (const v of CONFIG_VARS) {
+    const value = env[v.env];
+    if (value !== undefined && value !== "") raw.set(v, { value, source: v.env });
+  }
+  let command: CliCommand["command"] = "serve";
+  const byFlag = new Map(CONFIG_VARS.map((v) => [flagName(v), v]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") command = "help";
+    else if (arg === "--version" || arg === "-v") command = "version";
+    else if (arg === "healthcheck" && i === 0) command = "healthcheck";
+    else if (arg === "serve" && i === 0) command = "serve";
+    else if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = eq === -1 ? arg : arg.slice(0, eq);
+      const v = byFlag.get(name);
+      if (!v) throw new ConfigError(`unknown flag ${name} (see --help)`);
+      let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+      if (value === undefined) {
+        const next = argv[i + 1];
+        if (v.kind === "bool" && (next === undefined || next.startsWith("--"))) value = "true";
+        else if (next === undefined) throw new ConfigError(`${name} needs a value`);
+        else value = argv[++i]!;
+      }
+      raw.set(v, { value, source: name });
+    } else {
+      throw new ConfigError(`unexpected argument ${JSON.stringify(arg)} (see --help)`);
+    }
+  }
+  const config = {} as Record<keyof Config, unknown>;
+  for (const v of CONFIG_VARS) {
+    const given = raw.get(v);
+    config[v.key] =
+      given !== undefined
+        ? parseValue(v, given.value, given.source)
+        : v.default === undefined
+          ? undefined
+          : parseValue(v, v.default, `default ${v.env}`);
+  }
+  const result = config as unknown as Config;
+  if (result.redisUrl !== undefined && !/^rediss?:\/\//.test(result.redisUrl)) {
+    throw new ConfigError(`REDIS_URL: expected redis://host:port or rediss://host:port`);
+  }
+  if (result.store === "redis" && !result.redisUrl && !result.redisHost) {
+    throw new ConfigError(`STORE=redis: set REDIS_URL or REDIS_HOST`);
+  }
+  return { command, config: result };
+}
+
+export function loadConfig(env: Record<string, string | undefined> = {}, argv: readonly string[] = []): Config {
+  return parseCli(argv, env).config;
+}
+
+/** Which store the config selects: Redis when a URL or host is given (or forced), else memory. */
+export function selectedStore(config: Config): "memory" | "redis" {
+  if (config.store !== "auto") return config.store;
+  return config.redisUrl || config.redisHost ? "redis" : "memory";
+}
+
+export function helpText(version: string): string {
+  const rows = CONFIG_VARS.map((v) => {
+    const def = v.default === undefined ? "(unset)" : v.default;
+    return `  ${(flagName(v) + " <value>").padEnd(36)} ${v.env}, default ${def}\n      ${v.description}`;
+  });
+  return [
+    `bun-k8s ${version}: a teaching and demo workload for Kubernetes`,
+    "",
+    "Usage:",
+    "  bun-k8s [flags]            serve HTTP (default)",
+    "  bun-k8s healthcheck        GET /health on localhost:$PORT; exit 0 if healthy, else 1",
+    "  bun-k8s --version          print version and revision",
+    "  bun-k8s --help             this text",
+    "",
+    "Every flag is also an environment variable; flags win.",
+    ...rows,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,68 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "../../deps";
+import { REVISION, VERSION } from "../../version";
+
+const tags = ["info"];
+
+/** Pod metadata from the Downward API env vars, with defaults for running outside Kubernetes. */
+export function podInfo(env: AppDeps["env"], hostname: string) {
+  return {
+    pod_name: env.POD_NAME || hostname,
+    pod_ip: env.POD_IP || "unknown",
+    node_name: env.NODE_NAME || "unknown",
+    namespace: env.POD_NAMESPACE || "unknown",
+    cpu_request: env.CPU_REQUEST || "not set",
+    cpu_limit: env.CPU_LIMIT || "not set",
+    memory_request: env.MEMORY_REQUEST || "not set",
+    memory_limit: env.MEMORY_LIMIT || "not set",
+  };
+}
+
+/** Where the configured Redis is, as the original app reported it (never the password). */
+export function redisTarget(config: AppDeps["config"]): { host: string | null; port: number | null } {
+  if (config.redisUrl) {
+    const url = new URL(config.redisUrl);
+    return { host: url.hostname, port: Number(url.port || 6379) };
+  }
+  return config.redisHost ? { host: config.redisHost, port: config.redisPort } : { host: null, port: null };
+}
+
+export const infoModule = (deps: AppDeps) => {
+  const { config, hostname, store } = deps;
+  const redis = redisTarget(config);
+  const publicConfig = {
+    app_name: config.appName,
+    log_level: config.logLevel,
+    max_stress_seconds: config.maxStressSeconds,
+    max_memory_stress_mb: config.maxMemoryStressMb,
+    redis_host: redis.host,
+    redis_port: redis.port,
+    store: store.kind,
+    session_ttl: config.sessionTtl,
+    cookie_secure: config.cookieSecure,
+    session_cookie_signed: Boolean(config.sessionSecret),
+    chaos_enabled: config.chaosEnabled,
+    metrics_enabled: config.metricsEnabled,
+    shutdown_delay_seconds: config.shutdownDelaySeconds,
+    shutdown_timeout_seconds: config.shutdownTimeoutSeconds,
+    heartbeat_interval_seconds: config.heartbeatIntervalSeconds,
+    max_body_bytes: config.maxBodyBytes,
+    max_key_length: config.maxKeyLength,
+    max_value_bytes: config.maxValueBytes,
+    port: config.port,
+  };
+
+  return new Elysia()
+    .get("/", () => ({ message: `Hello from ${config.appName}!`, server: hostname, version: VERSION }), {
+      detail: { tags, summary: "Greeting with the name of the pod that answered" },
+    })
+    .get("/config", () => ({ ...publicConfig, version: VERSION }), {
+      detail: { tags, summary: "Effective configuration (ConfigMap values; secrets never shown)" },
+    })
+    .get("/version", () => ({ version: VERSION, revision: REVISION, server: hostname, bun: Bun.version }), {
+      detail: { tags, summary: "Build version and revision" },
+    })
+    .get("/info", () => ({ ...podInfo(deps.env, hostname), hostname, version: VERSION, uptime_seconds: Math.round(process.uptime()) }), {
+      detail: { tags, summary: "Pod metadata from the Downward API" },
+    });
+};

@@ -1,0 +1,46 @@
+import { Elysia, t } from "elysia";
+import type { AppDeps } from "../../deps";
+import { HttpError } from "../../errors";
+
+const tags = ["state"];
+const LIST_LIMIT = 1000;
+
+/** A tiny key-value API in its own key namespace: clients cannot reach sessions or counters. */
+export const kvModule = (deps: AppDeps) => {
+  const { store, config } = deps;
+  const keyParams = t.Object({
+    key: t.String({
+      minLength: 1,
+      maxLength: config.maxKeyLength,
+      pattern: "^[^\\u0000-\\u001f\\u007f]+$",
+      description: `1 to ${config.maxKeyLength} characters, no control characters`,
+    }),
+  });
+
+  return new Elysia()
+    .get("/kv", async () => {
+      const keys = await store.kvKeys(LIST_LIMIT);
+      return { keys, count: keys.length, limit: LIST_LIMIT, server: deps.hostname };
+    }, { detail: { tags, summary: `List keys (up to ${LIST_LIMIT})` } })
+    .get("/kv/:key", async ({ params }) => {
+      const value = await store.kvGet(params.key);
+      if (value === null) throw new HttpError(404, { error: "key not found", key: params.key });
+      return { key: params.key, value, server: deps.hostname };
+    }, { params: keyParams, detail: { tags, summary: "Read a value (404 when missing)" } })
+    .post("/kv/:key", async ({ params, body }) => {
+      const bytes = Buffer.byteLength(body.value, "utf8");
+      if (bytes > config.maxValueBytes) {
+        throw new HttpError(413, { error: "value too large", max_bytes: config.maxValueBytes, bytes });
+      }
+      await store.kvSet(params.key, body.value);
+      return { key: params.key, value: body.value, server: deps.hostname };
+    }, {
+      params: keyParams,
+      body: t.Object({ value: t.String({ description: `a string of at most MAX_VALUE_BYTES (${config.maxValueBytes}) bytes` }) }),
+      detail: { tags, summary: 'Write a value: body {"value": string}' },
+    })
+    .delete("/kv/:key", async ({ params }) => {
+      const deleted = await store.kvDelete(params.key);
+      return { key: params.key, deleted, server: deps.hostname };
+    }, { params: keyParams, detail: { tags, summary: "Delete a key (idempotent; deleted tells whether it existed)" } });
+};

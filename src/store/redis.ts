@@ -1,0 +1,187 @@
+import { createClient } from "redis";
+import type { Logger } from "../logger";
+import { StoreUnavailableError, type ReplicaInfo, type Session, type Store } from "./types";
+
+export interface RedisStoreOptions {
+  url?: string;
+  host?: string;
+  port: number;
+  password?: string;
+  keyPrefix: string;
+  /** Connect timeout and per-command timeout. */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+// Bounds what piles up while Redis is hung (SIGSTOP, partition): past this, commands fail at once.
+const MAX_PENDING_COMMANDS = 1000;
+const SCAN_COUNT = 200;
+
+export class RedisStore implements Store {
+  readonly kind = "redis" as const;
+  readonly location: { host: string; port: number | null };
+  readonly #client;
+  readonly #prefix: string;
+  readonly #log: Logger;
+  #connected = false;
+  #closing = false;
+
+  constructor(options: RedisStoreOptions) {
+    this.#prefix = options.keyPrefix;
+    this.#log = options.logger;
+    const target = options.url ? new URL(options.url) : undefined;
+    this.location = target
+      ? { host: target.hostname, port: Number(target.port || 6379) }
+      : { host: options.host ?? "localhost", port: options.port };
+    this.#client = createClient({
+      url: options.url,
+      password: options.password || undefined,
+      // Fail fast instead of queueing while disconnected: routes answer 503 within the timeout.
+      disableOfflineQueue: true,
+      commandsQueueMaxLength: MAX_PENDING_COMMANDS,
+      commandOptions: { timeout: options.timeoutMs },
+      pingInterval: 5000,
+      socket: {
+        ...(options.url ? {} : { host: options.host, port: options.port }),
+        connectTimeout: options.timeoutMs,
+        // Reconnect forever with capped backoff; Redis coming back heals the service by itself.
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+      },
+    });
+    this.#client.on("error", (err: Error) => {
+      if (this.#connected) this.#log.warn("redis error", { error: err.message });
+      this.#connected = false;
+    });
+    this.#client.on("ready", () => {
+      if (!this.#connected) this.#log.info("redis connected", this.location);
+      this.#connected = true;
+    });
+    this.#client.on("end", () => {
+      this.#connected = false;
+    });
+  }
+
+  /** Starts connecting in the background; the service starts even when Redis is down. */
+  connect(): void {
+    this.#client.connect().catch((err: Error) => {
+      if (!this.#closing) this.#log.warn("redis not reachable yet, retrying in the background", { error: err.message });
+    });
+  }
+
+  /** Resolves once connected, or rejects after `timeoutMs`. */
+  async waitUntilReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#client.isReady) {
+      if (Date.now() > deadline) throw new StoreUnavailableError("not connected");
+      await Bun.sleep(10);
+    }
+  }
+
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    if (!this.#client.isReady) throw new StoreUnavailableError("not connected");
+    try {
+      return await command();
+    } catch (err) {
+      throw new StoreUnavailableError(err);
+    }
+  }
+
+  #key(kind: string, id = ""): string {
+    return `${this.#prefix}${kind}${id}`;
+  }
+
+  async #scan(pattern: string, limit: number): Promise<string[]> {
+    const found = new Set<string>();
+    let cursor = "0";
+    do {
+      const reply = await this.#client.scan(cursor, { MATCH: pattern, COUNT: SCAN_COUNT });
+      cursor = String(reply.cursor);
+      for (const key of reply.keys) found.add(String(key));
+    } while (cursor !== "0" && found.size < limit);
+    return [...found];
+  }
+
+  incrementVisits() {
+    return this.#run(() => this.#client.incr(this.#key("visits")));
+  }
+  getVisits() {
+    return this.#run(async () => Number((await this.#client.get(this.#key("visits"))) ?? 0));
+  }
+  kvGet(key: string) {
+    return this.#run(async () => {
+      const value = await this.#client.get(this.#key("kv:", key));
+      return value === null ? null : String(value);
+    });
+  }
+  kvSet(key: string, value: string) {
+    return this.#run(async () => {
+      await this.#client.set(this.#key("kv:", key), value);
+    });
+  }
+  kvDelete(key: string) {
+    return this.#run(async () => (await this.#client.del(this.#key("kv:", key))) > 0);
+  }
+  kvKeys(limit: number) {
+    return this.#run(async () => {
+      const prefix = this.#key("kv:");
+      // Glob characters in the prefix are escaped so the pattern matches it literally.
+      const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*";
+      const keys = await this.#scan(pattern, limit);
+      return keys.map((k) => k.slice(prefix.length)).sort().slice(0, limit);
+    });
+  }
+  sessionCreate(id: string, session: Session, ttlSeconds: number) {
+    return this.#run(async () => {
+      await this.#client.set(this.#key("session:", id), JSON.stringify(session), { EX: ttlSeconds });
+    });
+  }
+  sessionGet(id: string) {
+    return this.#run(async () => {
+      const raw = await this.#client.get(this.#key("session:", id));
+      return raw === null ? null : (JSON.parse(String(raw)) as Session);
+    });
+  }
+  sessionDelete(id: string) {
+    return this.#run(async () => {
+      await this.#client.del(this.#key("session:", id));
+    });
+  }
+  heartbeat(replica: ReplicaInfo, ttlSeconds: number) {
+    return this.#run(async () => {
+      await this.#client.set(this.#key("replica:", replica.id), JSON.stringify(replica), { EX: ttlSeconds });
+    });
+  }
+  removeReplica(id: string) {
+    return this.#run(async () => {
+      await this.#client.del(this.#key("replica:", id));
+    });
+  }
+  listReplicas() {
+    return this.#run(async () => {
+      const pattern = this.#key("replica:").replace(/[*?[\]\\]/g, "\\$&") + "*";
+      const keys = await this.#scan(pattern, 1000);
+      if (keys.length === 0) return [];
+      const values = await this.#client.mGet(keys);
+      return values
+        .filter((v): v is NonNullable<typeof v> => v !== null)
+        .map((v) => JSON.parse(String(v)) as ReplicaInfo)
+        .sort((a, b) => a.id.localeCompare(b.id));
+    });
+  }
+  async ping() {
+    try {
+      await this.#run(() => this.#client.ping());
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  async close() {
+    this.#closing = true;
+    try {
+      if (this.#client.isOpen) await this.#client.close();
+    } catch {
+      this.#client.destroy();
+    }
+  }
+}
