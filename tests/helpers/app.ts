@@ -1,0 +1,86 @@
+// Builds an app the way main.ts does, with injectable parts, for app.handle() tests.
+import { createApp } from "../../src/app";
+import { DEMO_USERS, parseUsers } from "../../src/auth/users";
+import { loadConfig, type Config } from "../../src/config";
+import type { AppDeps } from "../../src/deps";
+import { Lifecycle } from "../../src/lifecycle";
+import { silentLogger } from "../../src/logger";
+import { Metrics } from "../../src/metrics";
+import { MemoryStore } from "../../src/store/memory";
+import { RedisStore } from "../../src/store/redis";
+import type { Store } from "../../src/store/types";
+
+export const BASE = "http://localhost";
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  store?: Store;
+  exit?: (code: number) => void;
+  podEnv?: Record<string, string>;
+}
+
+export function testDeps(options: TestAppOptions = {}): AppDeps {
+  const config: Config = loadConfig({ SHUTDOWN_DELAY_SECONDS: "0", ...options.env });
+  const lifecycle = new Lifecycle();
+  lifecycle.markStarted();
+  return {
+    config,
+    store: options.store ?? new MemoryStore(),
+    lifecycle,
+    metrics: new Metrics({ defaultMetrics: false }),
+    logger: silentLogger,
+    users: parseUsers(config.authUsers ?? DEMO_USERS),
+    hostname: "test-host",
+    replicaId: "test-host-1",
+    env: options.podEnv ?? {},
+    exit: options.exit ?? (() => {
+      throw new Error("exit called in a test without an exit stub");
+    }),
+  };
+}
+
+export function testApp(options: TestAppOptions = {}) {
+  const deps = testDeps(options);
+  return { app: createApp(deps), deps };
+}
+
+let prefixCounter = 0;
+/** A Redis store on the test server, isolated by a fresh key prefix. */
+export async function testRedisStore(overrides: { url?: string; timeoutMs?: number; password?: string } = {}): Promise<RedisStore> {
+  const url = overrides.url ?? process.env.TEST_REDIS_URL;
+  if (!url) throw new Error("TEST_REDIS_URL is not set: tests/setup.ts should have started redis-server");
+  const store = new RedisStore({
+    url,
+    port: 6379,
+    password: overrides.password,
+    keyPrefix: `test:${process.pid}:${Date.now()}:${++prefixCounter}:`,
+    timeoutMs: overrides.timeoutMs ?? 500,
+    logger: silentLogger,
+  });
+  store.connect();
+  await store.waitUntilReady(5000);
+  return store;
+}
+
+export async function call(
+  app: { handle(req: Request): Promise<Response> },
+  method: string,
+  path: string,
+  init: { json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {},
+) {
+  const headers = new Headers(init.headers);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  const res = await app.handle(new Request(BASE + path, { method, headers, body }));
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
