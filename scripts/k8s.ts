@@ -1,0 +1,549 @@
+#!/usr/bin/env bun
+// The logic behind the cluster tasks in Taskfile.yml, runnable without go-task:
+//
+//   bun run scripts/k8s.ts <command> [options]      (bun run scripts/k8s.ts help)
+//
+// Every kubectl call goes to --context / KUBE_CONTEXT (default: the current context) and
+// --namespace / KUBE_NAMESPACE (default: the context's namespace); `up` always targets the kind
+// cluster it creates. Prerequisites are checked before anything runs.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Kube } from "./cluster/kube";
+import { checkTools, dockerDaemonMessage, type Tool } from "./cluster/prereqs";
+import {
+  APP_DEPLOYMENT,
+  APP_HPA,
+  APP_SELECTOR,
+  APP_SERVICE,
+  DEFAULT_OVERLAY,
+  KIND_CONFIG,
+  METRICS_SERVER,
+  REDIS_DEPLOYMENT,
+  REDIS_PVC,
+  REDIS_SELECTOR,
+  ROOT,
+  STACK_SELECTOR,
+  kindSettings,
+  overlayImage,
+  overlayNames,
+  overlayPath,
+} from "./cluster/settings";
+
+const IMAGE_ID_ANNOTATION = "bun-k8s.dev/image-id";
+
+export interface Options {
+  positional: string[];
+  context?: string;
+  namespace?: string;
+  overlay?: string;
+  tag?: string;
+  port?: number;
+  tail?: number;
+  revision?: number;
+  timeout: string;
+  follow: boolean;
+  watch: boolean;
+  redis: boolean;
+  skipBuild: boolean;
+}
+
+interface Command {
+  summary: string;
+  usage: string;
+  needs: Tool[];
+  /** Also needs a running Docker daemon. */
+  daemon?: boolean;
+  run(o: Options): Promise<void>;
+}
+
+export class UsageError extends Error {}
+class StepError extends Error {}
+
+// ---- process helpers -------------------------------------------------------------------------
+
+async function sh(argv: string[], options: { allowFail?: boolean; quiet?: boolean } = {}): Promise<number> {
+  if (!options.quiet) console.error(`$ ${argv.join(" ")}`);
+  const proc = Bun.spawn(argv, { cwd: ROOT, stdin: "inherit", stdout: "inherit", stderr: "inherit" });
+  const code = await proc.exited;
+  if (code !== 0 && !options.allowFail) throw new StepError(`${argv[0]} exited with code ${code}: ${argv.join(" ")}`);
+  return code;
+}
+
+function capture(argv: string[]): { code: number; stdout: string; stderr: string } {
+  const r = Bun.spawnSync(argv, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+const step = (text: string) => console.error(`\n==> ${text}`);
+
+function kubeFor(o: Options, context = o.context): Kube {
+  return new Kube({ context, namespace: o.namespace, echo: true });
+}
+
+async function kubectl(kube: Kube, args: string[], options: { allowFail?: boolean; namespaced?: boolean } = {}): Promise<number> {
+  const code = await kube.interactive(args, options.namespaced ?? true);
+  if (code !== 0 && !options.allowFail) throw new StepError(`kubectl exited with code ${code}`);
+  return code;
+}
+
+/** The Kube for a command, after checking a context is set (kubectl would otherwise try localhost:8080). */
+async function connect(o: Options): Promise<Kube> {
+  const kube = kubeFor(o);
+  const ctx = await kube.currentContext();
+  if (!ctx) {
+    throw new StepError("kubectl has no current context: run `task up` (kind) or pass --context / set KUBE_CONTEXT");
+  }
+  console.error(`context: ${ctx}${kube.namespace ? `, namespace: ${kube.namespace}` : ""}`);
+  return kube;
+}
+
+function gitRevision(): string {
+  const r = capture(["git", "rev-parse", "--short", "HEAD"]);
+  return r.code === 0 ? r.stdout.trim() : "unknown";
+}
+
+/** `docker build` of the repo Dockerfile; passes version/revision when the Dockerfile takes them. */
+async function buildImage(image: string) {
+  const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
+  const args = ["docker", "build", "-t", image];
+  const takes = (name: string) => new RegExp(`^\\s*ARG\\s+${name}\\b`, "m").test(dockerfile);
+  if (takes("BUILD_REVISION")) args.push("--build-arg", `BUILD_REVISION=${gitRevision()}`);
+  if (takes("BUILD_VERSION")) {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    args.push("--build-arg", `BUILD_VERSION=${pkg.version}`);
+  }
+  await sh([...args, "."]);
+}
+
+function imageId(image: string): string | null {
+  const r = capture(["docker", "image", "inspect", "--format", "{{.Id}}", image]);
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+function kindClusters(): string[] {
+  const r = capture(["kind", "get", "clusters"]);
+  if (r.code !== 0) throw new StepError(`kind get clusters failed: ${r.stderr.trim()}`);
+  return r.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+}
+
+async function ensureNamespace(kube: Kube) {
+  if (!kube.namespace) return;
+  const manifest = await kube.out(["create", "namespace", kube.namespace, "--dry-run=client", "-o", "yaml"], { namespaced: false });
+  await kube.out(["apply", "-f", "-"], { namespaced: false, stdin: manifest });
+}
+
+async function waitForStack(kube: Kube, timeout: string) {
+  step("waiting for the rollouts");
+  await kubectl(kube, ["rollout", "status", `deployment/${REDIS_DEPLOYMENT}`, `--timeout=${timeout}`]);
+  await kubectl(kube, ["rollout", "status", `deployment/${APP_DEPLOYMENT}`, `--timeout=${timeout}`]);
+}
+
+/** GETs `url` until it answers 200 or the deadline passes; prints the reply. */
+async function probe(url: string, seconds = 60): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      const text = await res.text();
+      if (res.ok) {
+        console.log(`GET ${url} -> ${res.status} ${text}`);
+        return true;
+      }
+      last = `${res.status} ${text}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await Bun.sleep(1000);
+  }
+  console.error(`GET ${url} did not answer 200 within ${seconds}s (last: ${last})`);
+  return false;
+}
+
+// ---- commands --------------------------------------------------------------------------------
+
+const commands: Record<string, Command> = {
+  check: {
+    summary: "Check the prerequisites (docker and its daemon, kind, kubectl)",
+    usage: "check",
+    needs: ["docker", "kind", "kubectl"],
+    daemon: true,
+    async run() {
+      console.log("docker, kind and kubectl are installed and the Docker daemon answers");
+    },
+  },
+
+  up: {
+    summary: "Create the kind cluster if absent, build and load the image, install metrics-server, apply the kind overlay, wait, print the URL",
+    usage: "up [--skip-build] [--namespace NS] [--timeout 180s]",
+    needs: ["docker", "kind", "kubectl"],
+    daemon: true,
+    async run(o) {
+      const kind = kindSettings();
+      const overlay = overlayPath(DEFAULT_OVERLAY);
+      const image = overlayImage(DEFAULT_OVERLAY);
+
+      step(`kind cluster ${kind.name}`);
+      if (kindClusters().includes(kind.name)) {
+        console.error(`cluster ${kind.name} exists; reusing it`);
+      } else {
+        await sh(["kind", "create", "cluster", "--config", KIND_CONFIG, "--wait", "120s"]);
+      }
+      const kube = kubeFor(o, kind.context);
+
+      step(`image ${image}`);
+      if (o.skipBuild) {
+        if (!imageId(image)) throw new StepError(`--skip-build: image ${image} does not exist; run without --skip-build`);
+        console.error("build skipped (--skip-build)");
+      } else {
+        await buildImage(image);
+      }
+      const id = imageId(image);
+      if (!id) throw new StepError(`image ${image} not found after the build`);
+      await sh(["kind", "load", "docker-image", image, "--name", kind.name]);
+
+      step("metrics-server (pinned, patched for kind: --kubelet-insecure-tls)");
+      await kubectl(kube, ["apply", "-k", METRICS_SERVER], { namespaced: false });
+
+      step(`apply ${overlay}`);
+      await ensureNamespace(kube);
+      await kubectl(kube, ["apply", "-k", overlay]);
+
+      // Same tag, new image: `kind load` replaces it on the nodes, but the pods only pick it up
+      // when restarted. The image id recorded on the Deployment tells whether it changed.
+      const previous = (
+        await kube.run(["get", `deployment/${APP_DEPLOYMENT}`, "-o", `jsonpath={.metadata.annotations.${IMAGE_ID_ANNOTATION.replaceAll(".", "\\.")}}`])
+      ).stdout.trim();
+      if (previous && previous !== id) {
+        step("the image changed since the last `up`: rolling restart");
+        await kubectl(kube, ["rollout", "restart", `deployment/${APP_DEPLOYMENT}`]);
+      }
+      await kube.out(["annotate", "--overwrite", `deployment/${APP_DEPLOYMENT}`, `${IMAGE_ID_ANNOTATION}=${id}`]);
+
+      await waitForStack(kube, o.timeout);
+      step("metrics-server rollout (the HPA needs it; kubectl top works ~30 s later)");
+      await kubectl(kube, ["-n", "kube-system", "rollout", "status", "deployment/metrics-server", `--timeout=${o.timeout}`], {
+        namespaced: false,
+        allowFail: true,
+      });
+
+      step("ready");
+      if (kind.url) {
+        await probe(`${kind.url}/`);
+        console.log(`\nbun-k8s is up: ${kind.url}\n  curl ${kind.url}/visits\n  task status | task logs | task down | task clean`);
+      } else {
+        console.log(`\nbun-k8s is up; no host port mapping in ${KIND_CONFIG}: use \`task port-forward\``);
+      }
+    },
+  },
+
+  down: {
+    summary: "Delete the stack (the overlay's objects, including Redis' volume); keeps the cluster",
+    usage: "down [OVERLAY] (default kind)",
+    needs: ["kubectl"],
+    async run(o) {
+      const overlay = overlayPath(o.overlay ?? o.positional[0] ?? DEFAULT_OVERLAY);
+      const kube = await connect(o);
+      await kubectl(kube, ["delete", "-k", overlay, "--ignore-not-found", "--wait=true"]);
+      console.log("stack deleted (the cluster and metrics-server stay; `task clean` deletes the cluster)");
+    },
+  },
+
+  clean: {
+    summary: "Delete the kind cluster (everything in it)",
+    usage: "clean",
+    needs: ["docker", "kind"],
+    daemon: true,
+    async run() {
+      const kind = kindSettings();
+      if (!kindClusters().includes(kind.name)) {
+        console.log(`no kind cluster named ${kind.name}: nothing to delete`);
+        return;
+      }
+      await sh(["kind", "delete", "cluster", "--name", kind.name]);
+    },
+  },
+
+  deploy: {
+    summary: "Apply an overlay and wait for the rollouts",
+    usage: `deploy OVERLAY (one of: ${overlayNames().join(", ")})`,
+    needs: ["kubectl"],
+    async run(o) {
+      const name = o.overlay ?? o.positional[0] ?? DEFAULT_OVERLAY;
+      const overlay = overlayPath(name);
+      const kube = await connect(o);
+      const ctx = await kube.currentContext();
+      if (ctx === kindSettings().context) {
+        // kind nodes only have images loaded into them.
+        const image = overlayImage(name);
+        if (Bun.which("docker") && Bun.which("kind") && imageId(image)) {
+          await sh(["kind", "load", "docker-image", image, "--name", kindSettings().name]);
+        } else {
+          console.error(`note: ${image} must be loaded into kind (task image TAG=${image.split(":")[1]}, then kind load docker-image ${image} --name ${kindSettings().name})`);
+        }
+      }
+      await ensureNamespace(kube);
+      await kubectl(kube, ["apply", "-k", overlay]);
+      await waitForStack(kube, o.timeout);
+    },
+  },
+
+  status: {
+    summary: "Show the stack: deployments, pods (with nodes), services, endpoints, HPA, PDB, PVC, usage",
+    usage: "status",
+    needs: ["kubectl"],
+    async run(o) {
+      const kube = await connect(o);
+      await kubectl(kube, ["get", "deployments,replicasets,pods,services,hpa,pdb,pvc", "-l", STACK_SELECTOR, "-o", "wide"]);
+      await kubectl(kube, ["get", "endpointslices", "-l", `kubernetes.io/service-name=${APP_SERVICE}`]);
+      const top = await kubectl(kube, ["top", "pods", "-l", STACK_SELECTOR], { allowFail: true });
+      if (top !== 0) console.error("(kubectl top needs metrics-server; right after `up` it takes ~30 s)");
+    },
+  },
+
+  logs: {
+    summary: "Logs of every app pod, prefixed with the pod name (--follow, --tail N, --redis)",
+    usage: "logs [--follow] [--tail 100] [--redis]",
+    needs: ["kubectl"],
+    async run(o) {
+      const kube = await connect(o);
+      await kubectl(kube, [
+        "logs", "-l", o.redis ? REDIS_SELECTOR : APP_SELECTOR,
+        "--all-containers", "--prefix", `--tail=${o.tail ?? 100}`, "--max-log-requests=50",
+        ...(o.follow ? ["--follow"] : []),
+      ]);
+    },
+  },
+
+  scale: {
+    summary: "Set the app's replica count (the HPA keeps it within its min and max)",
+    usage: "scale N",
+    needs: ["kubectl"],
+    async run(o) {
+      const raw = o.positional[0] ?? "";
+      if (!/^\d+$/.test(raw)) throw new UsageError(`scale needs a replica count: scale N (got ${JSON.stringify(raw)}); with task: task scale N=5`);
+      const n = Number(raw);
+      const kube = await connect(o);
+      const hpa = await kube.run(["get", `hpa/${APP_HPA}`, "-o", "jsonpath={.spec.minReplicas} {.spec.maxReplicas}"]);
+      if (hpa.code === 0) {
+        const [min, max] = hpa.stdout.trim().split(" ").map(Number);
+        if (min !== undefined && max !== undefined && (n < min || n > max)) {
+          console.error(`note: HPA ${APP_HPA} keeps between ${min} and ${max} replicas; it will move ${n} back into that range`);
+        }
+      }
+      await kubectl(kube, ["scale", `deployment/${APP_DEPLOYMENT}`, `--replicas=${n}`]);
+      await kubectl(kube, ["rollout", "status", `deployment/${APP_DEPLOYMENT}`, `--timeout=${o.timeout}`]);
+    },
+  },
+
+  restart: {
+    summary: "Rolling restart of the app (maxUnavailable 0: no request lost)",
+    usage: "restart",
+    needs: ["kubectl"],
+    async run(o) {
+      const kube = await connect(o);
+      await kubectl(kube, ["rollout", "restart", `deployment/${APP_DEPLOYMENT}`]);
+      await kubectl(kube, ["rollout", "status", `deployment/${APP_DEPLOYMENT}`, `--timeout=${o.timeout}`]);
+    },
+  },
+
+  "rollout-status": {
+    summary: "Wait for the app's rollout and show its revision history",
+    usage: "rollout-status",
+    needs: ["kubectl"],
+    async run(o) {
+      const kube = await connect(o);
+      await kubectl(kube, ["rollout", "status", `deployment/${APP_DEPLOYMENT}`, `--timeout=${o.timeout}`]);
+      await kubectl(kube, ["rollout", "history", `deployment/${APP_DEPLOYMENT}`]);
+    },
+  },
+
+  rollback: {
+    summary: "Roll the app back to the previous revision (or --revision N)",
+    usage: "rollback [--revision N]",
+    needs: ["kubectl"],
+    async run(o) {
+      const kube = await connect(o);
+      await kubectl(kube, ["rollout", "undo", `deployment/${APP_DEPLOYMENT}`, ...(o.revision ? [`--to-revision=${o.revision}`] : [])]);
+      await kubectl(kube, ["rollout", "status", `deployment/${APP_DEPLOYMENT}`, `--timeout=${o.timeout}`]);
+    },
+  },
+
+  "hpa-status": {
+    summary: "Show the HorizontalPodAutoscaler: targets, replicas, events (--watch to follow)",
+    usage: "hpa-status [--watch]",
+    needs: ["kubectl"],
+    async run(o) {
+      const kube = await connect(o);
+      if (o.watch) {
+        await kubectl(kube, ["get", `hpa/${APP_HPA}`, "--watch"]);
+        return;
+      }
+      await kubectl(kube, ["get", `hpa/${APP_HPA}`]);
+      await kubectl(kube, ["describe", `hpa/${APP_HPA}`]);
+    },
+  },
+
+  "redis-status": {
+    summary: "Show Redis: pod, volume, version, persistence, clients, keys and the visit counter",
+    usage: "redis-status",
+    needs: ["kubectl"],
+    async run(o) {
+      const kube = await connect(o);
+      await kubectl(kube, ["get", "deployment,pods", "-l", REDIS_SELECTOR, "-o", "wide"]);
+      await kubectl(kube, ["get", `pvc/${REDIS_PVC}`]);
+      // REDISCLI_AUTH is set in the Redis container from the Secret, so no password here.
+      const cli = (args: string[]) => kube.run(["exec", `deployment/${REDIS_DEPLOYMENT}`, "-c", "redis", "--", "redis-cli", "-h", "127.0.0.1", ...args]);
+      const info = await cli(["info"]);
+      if (info.code !== 0) {
+        console.error(`redis-cli failed: ${info.stderr.trim()}`);
+        process.exitCode = 1;
+        return;
+      }
+      const wanted = /^(redis_version|uptime_in_seconds|connected_clients|used_memory_human|maxmemory_human|aof_enabled|aof_last_write_status|loading|db\d+):/;
+      console.log(info.stdout.split(/\r?\n/).filter((l) => wanted.test(l)).join("\n"));
+      const visits = await cli(["get", "bun-k8s:visits"]);
+      console.log(`visits: ${visits.stdout.trim() || "(none yet)"}`);
+    },
+  },
+
+  "port-forward": {
+    summary: "Forward 127.0.0.1:PORT (default 8000) to the app Service",
+    usage: "port-forward [--port 8000]",
+    needs: ["kubectl"],
+    async run(o) {
+      const kube = await connect(o);
+      const port = o.port ?? 8000;
+      console.error(`http://127.0.0.1:${port} -> service/${APP_SERVICE} (Ctrl-C to stop)`);
+      await kubectl(kube, ["port-forward", "--address", "127.0.0.1", `service/${APP_SERVICE}`, `${port}:http`]);
+    },
+  },
+
+  image: {
+    summary: "Build the container image bun-k8s:<tag> from the Dockerfile (tag of the kind overlay, or --tag)",
+    usage: "image [--tag dev] [--overlay kind]",
+    needs: ["docker"],
+    daemon: true,
+    async run(o) {
+      const fromOverlay = overlayImage(o.overlay ?? DEFAULT_OVERLAY);
+      const image = o.tag ? `${fromOverlay.split(":")[0]}:${o.tag}` : fromOverlay;
+      await buildImage(image);
+      console.log(`built ${image}`);
+    },
+  },
+
+  url: {
+    summary: "Print the URL the kind cluster publishes the app on",
+    usage: "url",
+    needs: [],
+    async run() {
+      const { url } = kindSettings();
+      console.log(url ?? "no host port mapping in kustomize/kind/cluster.yaml");
+    },
+  },
+};
+
+export const COMMANDS = Object.keys(commands);
+
+export function helpText(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(15)} ${c.summary}\n  ${"".padEnd(15)} usage: ${c.usage}`);
+  return [
+    "usage: bun run scripts/k8s.ts <command> [options]",
+    "",
+    "Commands:",
+    ...rows,
+    "",
+    "Common options: --context CTX (env KUBE_CONTEXT), --namespace NS (env KUBE_NAMESPACE), --timeout 180s",
+    "",
+  ].join("\n");
+}
+
+export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): Options {
+  const o: Options = {
+    positional: [],
+    context: env.KUBE_CONTEXT || undefined,
+    namespace: env.KUBE_NAMESPACE || undefined,
+    timeout: "180s",
+    follow: false,
+    watch: false,
+    redis: false,
+    skipBuild: false,
+  };
+  const int = (name: string, v: string) => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`${name}: expected a whole number, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("--")) {
+      if (arg !== "") o.positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    const value = () => {
+      const v = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+      if (v === undefined) throw new UsageError(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case "--context": o.context = value() || o.context; break;
+      case "--namespace": case "--ns": o.namespace = value() || o.namespace; break;
+      case "--overlay": o.overlay = value() || undefined; break;
+      case "--tag": o.tag = value() || undefined; break;
+      case "--timeout": o.timeout = value(); break;
+      case "--port": o.port = int(name, value()); break;
+      case "--tail": o.tail = int(name, value()); break;
+      case "--revision": { const v = value(); if (v) o.revision = int(name, v); break; }
+      case "--follow": case "-f": o.follow = true; break;
+      case "--watch": o.watch = true; break;
+      case "--redis": o.redis = true; break;
+      case "--skip-build": o.skipBuild = true; break;
+      default: throw new UsageError(`unknown option ${name}`);
+    }
+  }
+  return o;
+}
+
+/** Runs one command; returns the process exit code. */
+export async function main(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(helpText());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`unknown command ${JSON.stringify(name)}\n\n${helpText()}`);
+    return 2;
+  }
+  try {
+    const options = parseArgs(rest, env);
+    const pre = checkTools(command.needs, env, name);
+    if (!pre.ok) {
+      console.error(pre.message);
+      return 1;
+    }
+    if (command.daemon) {
+      const daemon = dockerDaemonMessage(env);
+      if (daemon) {
+        console.error(`prerequisite for ${name}: ${daemon}`);
+        return 1;
+      }
+    }
+    if (!existsSync(join(ROOT, KIND_CONFIG))) throw new StepError(`${KIND_CONFIG} is missing`);
+    await command.run(options);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`${name}: ${err.message}\nusage: bun run scripts/k8s.ts ${command.usage}`);
+      return 2;
+    }
+    console.error(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  process.exit(await main(process.argv.slice(2)));
+}
