@@ -9,6 +9,7 @@ import { kvModule } from "./modules/kv";
 import { metricsModule } from "./modules/metrics";
 import { probesModule } from "./modules/probes";
 import { replicasModule } from "./modules/replicas";
+import { uiModule } from "./modules/ui";
 import { visitsModule } from "./modules/visits";
 import { StoreUnavailableError } from "./store/types";
 import { VERSION } from "./version";
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps) {
     .use(kvModule(deps))
     .use(authModule(deps))
     .use(replicasModule(deps))
+    .use(uiModule(deps))
     .use(config.metricsEnabled ? metricsModule(deps) : new Elysia());
 }
 

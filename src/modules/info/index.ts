@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../../deps";
 import { REVISION, VERSION } from "../../version";
+import { prefersHtml, uiPageResponse } from "../ui";
 
 const tags = ["info"];
 
@@ -53,7 +54,11 @@ export const infoModule = (deps: AppDeps) => {
   };
 
   return new Elysia()
-    .get("/", () => ({ message: `Hello from ${config.appName}!`, server: hostname, version: VERSION }), {
+    .get("/", ({ request }) =>
+      // A browser (Accept prefers text/html) gets the dashboard; curl and scripts (*/*) keep the JSON.
+      prefersHtml(request.headers.get("accept"))
+        ? uiPageResponse(request)
+        : { message: `Hello from ${config.appName}!`, server: hostname, version: VERSION }, {
       detail: { tags, summary: "Greeting with the name of the pod that answered" },
     })
     .get("/config", () => ({ ...publicConfig, version: VERSION }), {

@@ -1,0 +1,68 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "../../deps";
+import { VERSION } from "../../version";
+// Embedded as text so `bun build --compile` carries them inside the binary (no files at runtime).
+import stylesheet from "./app.css" with { type: "text" };
+import script from "./app.js" with { type: "text" };
+import pageSource from "./page.html" with { type: "text" };
+
+export { prefersHtml } from "./negotiate";
+
+const tags = ["ui"];
+
+// The page loads only its own script and stylesheet and talks only to this origin; it may not be
+// framed (the crash button must not be clickjacked). Data is rendered as text, this is the backstop.
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const COMMON_HEADERS = {
+  "content-security-policy": CSP,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  // Revalidate every time: after a rolling update the new version's page must show up at once.
+  "cache-control": "no-cache",
+};
+
+interface Asset {
+  body: string;
+  type: string;
+  etag: string;
+}
+
+function asset(body: string, type: string): Asset {
+  return { body, type, etag: `"${Bun.hash(body).toString(36)}"` };
+}
+
+// `?v=` busts caches across versions; the hash of the assets covers local edits during development.
+const assetVersion = encodeURIComponent(`${VERSION}-${Bun.hash(script + stylesheet).toString(36)}`);
+const PAGE = asset((pageSource as unknown as string).replaceAll("__ASSET_VERSION__", assetVersion), "text/html; charset=utf-8");
+const SCRIPT = asset(script, "text/javascript; charset=utf-8");
+const STYLES = asset(stylesheet, "text/css; charset=utf-8");
+
+function serve(item: Asset, request: Request, extraHeaders?: Record<string, string>): Response {
+  const headers = { ...COMMON_HEADERS, ...extraHeaders, etag: item.etag, "content-type": item.type };
+  if (request.headers.get("if-none-match") === item.etag) return new Response(null, { status: 304, headers });
+  return new Response(item.body, { headers });
+}
+
+/** The dashboard page, for `GET /` when the client prefers HTML (varies on Accept). */
+export function uiPageResponse(request: Request): Response {
+  return serve(PAGE, request, { vary: "Accept" });
+}
+
+/** The live dashboard at /ui: one static page that polls the JSON API. No data is baked in. */
+export const uiModule = (_deps: AppDeps) =>
+  new Elysia({ name: "ui" })
+    .get("/ui", ({ request }) => serve(PAGE, request), {
+      detail: { tags, summary: "Live dashboard (HTML). Browsers opening / get it too" },
+    })
+    .get("/ui/app.js", ({ request }) => serve(SCRIPT, request), { detail: { tags, summary: "Dashboard script", hide: true } })
+    .get("/ui/app.css", ({ request }) => serve(STYLES, request), { detail: { tags, summary: "Dashboard styles", hide: true } });
