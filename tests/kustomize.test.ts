@@ -17,13 +17,9 @@ import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { ISecret } from "kubernetes-models/v1/Secret";
 import type { IService } from "kubernetes-models/v1/Service";
 import YAML from "yaml";
-import { createApp } from "../src/app";
 import { parseUsers } from "../src/auth/users";
 import { CONFIG_VARS, loadConfig, selectedStore } from "../src/config";
-import { Lifecycle } from "../src/lifecycle";
-import { silentLogger } from "../src/logger";
-import { Metrics } from "../src/metrics";
-import { MemoryStore } from "../src/store/memory";
+import { testApp } from "./helpers/app";
 import { baseName, KUSTOMIZE_DIR, kustomize, pick, quantity, redisBytes, ROOT, type K8sObject } from "./kustomize/render";
 import { StrictFieldChecker } from "./kustomize/strict-fields";
 
@@ -161,24 +157,9 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
         }
         return env;
       };
-      const buildApp = () => {
-        const config = loadConfig(appEnv());
-        const lifecycle = new Lifecycle();
-        const instance = createApp({
-          config,
-          store: new MemoryStore(),
-          lifecycle,
-          metrics: new Metrics({ defaultMetrics: false }),
-          logger: silentLogger,
-          users: parseUsers(config.authUsers!),
-          hostname: "kustomize-test",
-          replicaId: "kustomize-test",
-          env: {},
-          exit: () => {},
-        });
-        return { instance, lifecycle, config };
-      };
-      const getRoutes = () => new Set(buildApp().instance.routes.filter((r) => r.method === "GET").map((r) => r.path));
+      /** The app as this stack configures it (store in memory: no I/O), already started. */
+      const buildApp = () => testApp({ env: appEnv() }).app;
+      const getRoutes = () => new Set(buildApp().routes.filter((r) => r.method === "GET").map((r) => r.path));
 
       test("probes: liveness /health, readiness /ready, a startupProbe, on the named port http; the app serves them", async () => {
         const c = container(app(), "bun-k8s");
@@ -189,8 +170,7 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
         const routes = getRoutes();
         for (const p of [c.livenessProbe, c.readinessProbe, c.startupProbe]) expect(routes.has(p!.httpGet!.path!)).toBe(true);
         // And they answer 200 on a started app, so the kubelet will see it healthy and ready.
-        const { instance, lifecycle } = buildApp();
-        lifecycle.markStarted();
+        const instance = buildApp();
         for (const p of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
           const res = await instance.handle(new Request(`http://localhost${p!.httpGet!.path}`));
           expect(`${p!.httpGet!.path} ${res.status}`).toBe(`${p!.httpGet!.path} 200`);
@@ -562,26 +542,66 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
     });
 
     test("Taskfile and scripts build/load the image name and tag the kind and docker-desktop overlays deploy", () => {
-      const sources: [string, string][] = [];
+      const sources: string[] = [];
       for (const p of ["Taskfile.yml", "Taskfile.yaml", "package.json"]) {
         const text = read(p);
-        if (text !== undefined) sources.push([p, text]);
+        if (text !== undefined) sources.push(text);
       }
       if (existsSync(join(ROOT, "scripts"))) {
         for (const f of readdirSync(join(ROOT, "scripts"), { recursive: true }) as string[]) {
-          if (/\.(ts|sh)$/.test(f)) sources.push([`scripts/${f}`, readFileSync(join(ROOT, "scripts", f), "utf8")]);
+          if (/\.(ts|sh)$/.test(f)) sources.push(readFileSync(join(ROOT, "scripts", f), "utf8"));
         }
       }
-      const tags = new Set<string>();
-      for (const [, text] of sources) for (const m of text.matchAll(/\bbun-k8s:([A-Za-z0-9_][A-Za-z0-9_.-]*)/g)) tags.add(m[1]!);
+      // Only image references in build/load/deploy commands (bun-k8s:visits is a Redis key).
+      const ref = /(?:\s-t|--tag[= ]|docker-image|image:)\s*["']?bun-k8s:([A-Za-z0-9_][A-Za-z0-9_.-]*)(?![A-Za-z0-9_.:-])/g;
+      const tags = new Set(sources.flatMap((text) => [...text.matchAll(ref)].map((m) => m[1]!)));
       if (tags.size === 0) {
-        console.warn("[kustomize.test] NOTE: no literal bun-k8s:<tag> in Taskfile/scripts yet; overlay tags not cross-checked");
+        console.warn("[kustomize.test] NOTE: no literal `-t bun-k8s:<tag>` in Taskfile/scripts (they may read the tag from the overlay); checked through scripts/cluster/settings.ts instead where present");
         return;
       }
       for (const overlay of ["kind", "docker-desktop"]) {
         const tag = pick<IDeployment & K8sObject>(rendered[overlay]!, "Deployment", "bun-k8s").spec!.template.spec!.containers[0]!.image!.split(":")[1]!;
         expect([...tags]).toContain(tag);
       }
+    });
+
+    test("the cluster scripts' names and label selectors match the rendered objects (scripts/cluster/settings.ts)", async () => {
+      const path = join(ROOT, "scripts", "cluster", "settings.ts");
+      if (!existsSync(path)) {
+        console.warn("[kustomize.test] NOTE: scripts/cluster/settings.ts absent; cluster-script names not cross-checked");
+        return;
+      }
+      const settings = (await import(path)) as Record<string, unknown>;
+      const str = (k: string) => (typeof settings[k] === "string" ? (settings[k] as string) : undefined);
+      if (str("IMAGE_NAME") !== undefined) expect(str("IMAGE_NAME")).toBe(IMAGE_NAME);
+      const objects = rendered.kind!;
+      for (const [key, kind] of [["APP_DEPLOYMENT", "Deployment"], ["REDIS_DEPLOYMENT", "Deployment"], ["APP_SERVICE", "Service"],
+        ["APP_HPA", "HorizontalPodAutoscaler"], ["REDIS_PVC", "PersistentVolumeClaim"]] as const) {
+        const name = str(key);
+        if (name !== undefined) expect(`${kind}/${name} ${objects.some((o) => o.kind === kind && o.metadata.name === name)}`).toBe(`${kind}/${name} true`);
+      }
+      const labels = (selector: string) => Object.fromEntries(selector.split(",").map((kv) => kv.split("=") as [string, string]));
+      const podLabels = (name: string) => pick<IDeployment & K8sObject>(objects, "Deployment", name).spec!.template.metadata!.labels;
+      if (str("APP_SELECTOR")) expect(podLabels("bun-k8s")).toMatchObject(labels(str("APP_SELECTOR")!));
+      if (str("REDIS_SELECTOR")) expect(podLabels("redis")).toMatchObject(labels(str("REDIS_SELECTOR")!));
+      if (str("STACK_SELECTOR")) {
+        for (const o of objects) expect(o.metadata.labels).toMatchObject(labels(str("STACK_SELECTOR")!));
+      }
+      // `task up` / `task image` build and `kind load` the image these functions compute.
+      if (typeof settings.overlayImage === "function") {
+        const overlayImage = settings.overlayImage as (overlay: string) => string;
+        for (const overlay of OVERLAYS) {
+          const image = pick<IDeployment & K8sObject>(rendered[overlay]!, "Deployment", "bun-k8s").spec!.template.spec!.containers[0]!.image!;
+          expect(`${overlay}: ${overlayImage(overlay)}`).toBe(`${overlay}: ${image}`);
+        }
+      }
+      if (typeof settings.kindSettings === "function") {
+        const kind = (settings.kindSettings as () => { nodePort: number | null; url: string | null })();
+        expect(kind.nodePort).toBe(pick<IService & K8sObject>(objects, "Service", "bun-k8s").spec!.ports![0]!.nodePort!);
+        expect(kind.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      }
+      if (str("KIND_CONFIG")) expect(str("KIND_CONFIG")).toBe("kustomize/kind/cluster.yaml");
+      if (str("METRICS_SERVER")) expect(existsSync(join(ROOT, str("METRICS_SERVER")!, "kustomization.yaml"))).toBe(true);
     });
   });
 });
