@@ -348,10 +348,11 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
         expect(pod(app()).terminationGracePeriodSeconds!).toBeGreaterThan(delay + timeout);
       });
 
-      test("rollout: RollingUpdate maxSurge 1 / maxUnavailable 0, minReadySeconds, revisionHistoryLimit", () => {
+      test("rollout: RollingUpdate, never below the desired count (maxUnavailable 0), minReadySeconds, revisionHistoryLimit", () => {
         const spec = app().spec!;
         expect(spec.strategy?.type).toBe("RollingUpdate");
-        expect(spec.strategy?.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+        // One pod at a time; high-replica surges by a quarter so 50 pods roll in reasonable time.
+        expect(spec.strategy?.rollingUpdate).toEqual({ maxSurge: stack === "high-replica" ? "25%" : 1, maxUnavailable: 0 });
         expect(spec.minReadySeconds!).toBeGreaterThan(0);
         expect(spec.revisionHistoryLimit).toBeDefined();
       });
