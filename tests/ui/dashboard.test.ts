@@ -185,6 +185,30 @@ describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
     expect(dialogs).toEqual([]);
   }, TEST_TIMEOUT);
 
+  test("chaos buttons confirm what happened; crash asks first", async () => {
+    await page.getByLabel("CPU stress, seconds").fill("1");
+    await page.getByRole("button", { name: "Burn CPU" }).click();
+    await page.locator("#announce").filter({ hasText: "CPU stress done" }).waitFor();
+    expect(await page.locator("#announce").textContent()).toContain(`CPU stress done on ${serverName}: 1s`);
+
+    await page.getByLabel("Memory stress, MiB").fill("8");
+    await page.getByRole("button", { name: "Allocate" }).click();
+    await page.locator("#announce").filter({ hasText: "allocated 8 MiB" }).waitFor();
+    await page.getByRole("button", { name: "Release" }).click();
+    await page.locator("#announce").filter({ hasText: "Released 8 MiB" }).waitFor();
+
+    await page.getByRole("button", { name: "Count a visit" }).click();
+    await page.locator("#announce").filter({ hasText: "Visit counted" }).waitFor();
+    expect(Number(await page.locator("#visits-value").textContent())).toBeGreaterThan(0);
+
+    // The dialog handler dismisses the confirm: nothing is sent and the server keeps running.
+    await page.getByRole("button", { name: "Crash a pod…" }).click();
+    await page.locator("#announce").filter({ hasText: "Crash cancelled" }).waitFor();
+    expect(dialogs.at(-1)).toContain("Crash the pod that answers?");
+    expect(server.exitCode).toBeNull();
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+  }, TEST_TIMEOUT);
+
   test("no script errors or CSP violations; screenshot saved", async () => {
     await page.locator("#kv-keys").filter({ hasText: "greeting" }).waitFor();
     mkdirSync(join(ROOT, ".artifacts"), { recursive: true });
