@@ -492,7 +492,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
       case "--overlay": o.overlay = value() || undefined; break;
       case "--tag": o.tag = value() || undefined; break;
       case "--timeout": o.timeout = value(); break;
-      case "--port": o.port = int(name, value()); break;
+      case "--port": { const v = value(); if (v) o.port = int(name, v); break; }
       case "--tail": o.tail = int(name, value()); break;
       case "--revision": { const v = value(); if (v) o.revision = int(name, v); break; }
       case "--follow": case "-f": o.follow = true; break;
