@@ -4,11 +4,13 @@ import type { AppDeps } from "./deps";
 import { HttpError, REDIS_UNAVAILABLE } from "./errors";
 import { authModule } from "./modules/auth";
 import { chaosModule } from "./modules/chaos";
+import { faultsModule } from "./modules/faults";
 import { infoModule } from "./modules/info";
 import { kvModule } from "./modules/kv";
 import { metricsModule } from "./modules/metrics";
 import { probesModule } from "./modules/probes";
 import { replicasModule } from "./modules/replicas";
+import { toolsModule } from "./modules/tools";
 import { uiModule } from "./modules/ui";
 import { visitsModule } from "./modules/visits";
 import { StoreUnavailableError } from "./store/types";
@@ -94,6 +96,7 @@ export function createApp(deps: AppDeps) {
         },
       }),
     )
+    .use(faultsModule(deps))
     .use(probesModule(deps))
     .use(infoModule(deps))
     .use(chaosModule(deps))
@@ -102,6 +105,7 @@ export function createApp(deps: AppDeps) {
     .use(authModule(deps))
     .use(replicasModule(deps))
     .use(uiModule(deps))
+    .use(toolsModule(deps))
     .use(config.metricsEnabled ? metricsModule(deps) : new Elysia());
 }
 

@@ -30,9 +30,17 @@ export interface Config {
   maxBodyBytes: number;
   maxKeyLength: number;
   maxValueBytes: number;
+  maxDelaySeconds: number;
+  maxEchoBytes: number;
+  maxWsMessageBytes: number;
+  dnsTimeoutMs: number;
+  faultErrorRate: number;
+  faultStatus: number;
+  faultLatencyMinMs: number;
+  faultLatencyMaxMs: number;
 }
 
-type Kind = "int" | "string" | "bool" | "enum";
+type Kind = "int" | "number" | "string" | "bool" | "enum";
 
 export interface ConfigVar {
   env: string;
@@ -74,6 +82,14 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   { env: "MAX_BODY_BYTES", key: "maxBodyBytes", kind: "int", default: "1048576", min: 1024, max: 104857600, description: "Largest request body accepted (413 above)" },
   { env: "MAX_KEY_LENGTH", key: "maxKeyLength", kind: "int", default: "256", min: 1, max: 4096, description: "Longest /kv key" },
   { env: "MAX_VALUE_BYTES", key: "maxValueBytes", kind: "int", default: "65536", min: 1, max: 10485760, description: "Largest /kv value in bytes (413 above)" },
+  { env: "MAX_DELAY_SECONDS", key: "maxDelaySeconds", kind: "int", default: "30", min: 1, max: 3600, description: "Upper bound for GET /delay/:seconds and GET /chunked/:seconds (422 above)" },
+  { env: "MAX_ECHO_BYTES", key: "maxEchoBytes", kind: "int", default: "65536", min: 1, max: 10485760, description: "Largest POST /echo body (413 above)" },
+  { env: "MAX_WS_MESSAGE_BYTES", key: "maxWsMessageBytes", kind: "int", default: "65536", min: 1, max: 16777216, description: "Largest /ws/echo message; a bigger one closes the socket with code 1009" },
+  { env: "DNS_TIMEOUT_MS", key: "dnsTimeoutMs", kind: "int", default: "2000", min: 100, max: 30000, description: "Longest GET /dns lookup (504 past it)" },
+  { env: "FAULT_ERROR_RATE", key: "faultErrorRate", kind: "number", default: "0", min: 0, max: 1, description: "Fault injection at start: share of application requests answered with FAULT_STATUS (0 to 1)" },
+  { env: "FAULT_STATUS", key: "faultStatus", kind: "int", default: "503", min: 400, max: 599, description: "Fault injection: status of injected errors" },
+  { env: "FAULT_LATENCY_MIN_MS", key: "faultLatencyMinMs", kind: "int", default: "0", min: 0, max: 60000, description: "Fault injection at start: least added latency per application request" },
+  { env: "FAULT_LATENCY_MAX_MS", key: "faultLatencyMaxMs", kind: "int", default: "0", min: 0, max: 60000, description: "Fault injection at start: most added latency (faults are on at start when this or FAULT_ERROR_RATE is above 0)" },
 ];
 
 export class ConfigError extends Error {
@@ -103,6 +119,15 @@ function parseValue(v: ConfigVar, raw: string, source: string): unknown {
         throw new ConfigError(`${where}: expected one of ${v.values!.join(", ")}`);
       }
       return raw.trim().toLowerCase();
+    case "number": {
+      const s = raw.trim();
+      if (!/^-?(\d+\.?\d*|\.\d+)$/.test(s)) throw new ConfigError(`${where}: expected a number`);
+      const n = Number(s);
+      if ((v.min !== undefined && n < v.min) || (v.max !== undefined && n > v.max)) {
+        throw new ConfigError(`${where}: expected a number from ${v.min} to ${v.max}`);
+      }
+      return n;
+    }
     case "int": {
       const s = raw.trim();
       if (!/^-?\d+$/.test(s)) throw new ConfigError(`${where}: expected a whole number`);
@@ -160,6 +185,9 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   const result = config as unknown as Config;
   if (result.redisUrl !== undefined && !/^rediss?:\/\//.test(result.redisUrl)) {
     throw new ConfigError(`REDIS_URL: expected redis://host:port or rediss://host:port`);
+  }
+  if (result.faultLatencyMinMs > result.faultLatencyMaxMs) {
+    throw new ConfigError(`FAULT_LATENCY_MIN_MS (${result.faultLatencyMinMs}) is above FAULT_LATENCY_MAX_MS (${result.faultLatencyMaxMs})`);
   }
   if (result.store === "redis" && !result.redisUrl && !result.redisHost) {
     throw new ConfigError(`STORE=redis: set REDIS_URL or REDIS_HOST`);

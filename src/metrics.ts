@@ -11,6 +11,8 @@ export class Metrics {
   readonly ready: Gauge;
   readonly live: Gauge;
   readonly storeUp: Gauge;
+  readonly faultsInjected: Counter<"kind">;
+  readonly faultsActive: Gauge;
   /** Totals this replica reports in its heartbeat (/replicas). */
   requestsServed = 0;
   visitsServed = 0;
@@ -43,6 +45,17 @@ export class Metrics {
       help: "1 when the shared store answered its last ping",
       registers,
     });
+    this.faultsInjected = new Counter({
+      name: "bun_k8s_faults_injected_total",
+      help: "Faults injected into application routes (POST /faults/enable or FAULT_* at start), by kind: error or latency",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.faultsActive = new Gauge({ name: "bun_k8s_faults_active", help: "1 while fault injection is on", registers });
+  }
+
+  recordFault(kind: "error" | "latency") {
+    this.faultsInjected.inc({ kind });
   }
 
   recordRequest(method: string, route: string, status: number, seconds: number) {
