@@ -150,12 +150,16 @@ export const podReady = (p: Pod) =>
 export const restartCount = (p: Pod, container?: string) =>
   (p.status.containerStatuses ?? []).filter((c) => !container || c.name === container).reduce((n, c) => n + c.restartCount, 0);
 
+/** Pod names routed to by these EndpointSlices: ready (unset means ready) and not terminating. */
+export function readyPodsOf(slices: EndpointSliceList): string[] {
+  const names = slices.items
+    .flatMap((s) => s.endpoints ?? [])
+    .filter((e) => e.conditions?.ready !== false && e.conditions?.terminating !== true && e.targetRef?.kind === "Pod")
+    .map((e) => e.targetRef!.name);
+  return [...new Set(names)].sort();
+}
+
 /** Pod names the Service currently routes to (ready endpoints). */
 export async function readyEndpointPods(kube: Kube, service: string): Promise<string[]> {
-  const slices = await kube.json<EndpointSliceList>(["get", "endpointslices", "-l", `kubernetes.io/service-name=${service}`]);
-  return slices.items
-    .flatMap((s) => s.endpoints ?? [])
-    .filter((e) => e.conditions?.ready !== false && e.targetRef?.kind === "Pod")
-    .map((e) => e.targetRef!.name)
-    .sort();
+  return readyPodsOf(await kube.json<EndpointSliceList>(["get", "endpointslices", "-l", `kubernetes.io/service-name=${service}`]));
 }
