@@ -35,8 +35,8 @@ export function maskEnv(env: Record<string, string | undefined>, vars: readonly 
     const v = known.get(name);
     let shown: string;
     if (v?.secret) {
+      // REDIS_URL: the host is what a learner wants to see; only its credentials are secret.
       shown = name === "REDIS_URL" ? maskUrlCredentials(value) : MASK;
-      if (shown === value && name === "REDIS_URL") shown = value; // no credentials in it
     } else if (!v && SECRET_NAME.test(name)) {
       shown = MASK;
     } else {
