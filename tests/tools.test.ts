@@ -254,7 +254,7 @@ describe("GET /dns", () => {
 });
 
 describe("streaming and WebSocket (real server)", () => {
-  let server: { port: number; stop(force?: boolean): unknown };
+  let server: { port?: number; stop(force?: boolean): unknown };
   let base = "";
   beforeAll(() => {
     const live = createApp(testDeps({ env: { MAX_DELAY_SECONDS: "3", MAX_WS_MESSAGE_BYTES: "64" } })).listen({ port: 0, hostname: "127.0.0.1" });
