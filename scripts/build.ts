@@ -1,0 +1,154 @@
+#!/usr/bin/env bun
+// `bun run build`: compile the service into one self-contained executable, dist/bun-k8s.
+//
+//   bun run build                              native target -> dist/bun-k8s
+//   bun run build --target=bun-linux-arm64     cross-compile -> dist/bun-k8s-linux-arm64
+//   bun run build --outfile=/tmp/x/bun-k8s     anywhere else
+//   bun run build --bytecode | --no-bytecode   override the measured default (see README)
+//   bun run build --revision=abc1234           override the git revision (BUILD_REVISION env works too)
+//
+// Flags follow Elysia's production guide: --minify-whitespace --minify-syntax, never plain
+// --minify (identifier mangling breaks Elysia's handler analysis and trace names).
+// The CPU stress worker is an extra entrypoint so `new Worker(new URL("./stress-worker.ts",
+// import.meta.url).href)` resolves inside the executable. .env / bunfig.toml autoloading is
+// off so the binary behaves the same in any working directory.
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dir, "..");
+export const ENTRYPOINTS = ["src/main.ts", "src/modules/chaos/stress-worker.ts"] as const;
+/** Whether --bytecode is on by default; decided by measuring cold start (README, "Image"). */
+export const BYTECODE_DEFAULT = false;
+
+const GLIBC_TARGETS = ["bun-linux-x64", "bun-linux-x64-baseline", "bun-linux-x64-modern", "bun-linux-arm64"];
+
+export interface BuildOptions {
+  target?: string;
+  outfile?: string;
+  bytecode?: boolean;
+  revision?: string;
+  quiet?: boolean;
+}
+
+export interface BuildResult {
+  outfile: string;
+  target: string;
+  version: string;
+  revision: string;
+  bytecode: boolean;
+  bytes: number;
+  ms: number;
+}
+
+function hostTarget(): string {
+  return `bun-${process.platform}-${process.arch}`;
+}
+
+/** Docker/Podman builds expose the platform being built for as TARGETARCH (amd64, arm64). */
+function targetFromEnv(env: Record<string, string | undefined>): string | undefined {
+  const arch = env.TARGETARCH;
+  if (!arch) return undefined;
+  const map: Record<string, string> = { amd64: "x64", x64: "x64", arm64: "arm64", aarch64: "arm64" };
+  const bunArch = map[arch];
+  if (!bunArch) throw new Error(`TARGETARCH=${arch}: only amd64 and arm64 are supported`);
+  return `bun-linux-${bunArch}`;
+}
+
+function gitRevision(): string {
+  try {
+    const r = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT, stdout: "pipe", stderr: "ignore" });
+    const out = r.stdout.toString().trim();
+    return r.exitCode === 0 && out ? out : "unknown";
+  } catch {
+    return "unknown"; // no git binary (e.g. inside the image build stage)
+  }
+}
+
+export async function build(options: BuildOptions = {}): Promise<BuildResult> {
+  const env = process.env;
+  const native = hostTarget();
+  const target = options.target ?? targetFromEnv(env) ?? native;
+  if (target.includes("musl")) {
+    console.warn(`warning: ${target} links musl; it will not run on the glibc distroless image`);
+  } else if (target !== native && !GLIBC_TARGETS.includes(target) && !target.startsWith("bun-")) {
+    throw new Error(`--target=${target}: expected one of ${GLIBC_TARGETS.join(", ")}`);
+  }
+  const cross = target !== native;
+  const outfile = resolve(ROOT, options.outfile ?? (cross ? `dist/bun-k8s-${target.replace(/^bun-/, "")}` : "dist/bun-k8s"));
+  const pkg = (await Bun.file(join(ROOT, "package.json")).json()) as { version: string };
+  const version = pkg.version;
+  const revision = options.revision ?? env.BUILD_REVISION ?? gitRevision();
+  const bytecode = options.bytecode ?? BYTECODE_DEFAULT;
+
+  for (const entry of ENTRYPOINTS) {
+    if (!existsSync(join(ROOT, entry))) throw new Error(`missing entrypoint ${entry}`);
+  }
+  mkdirSync(dirname(outfile), { recursive: true });
+
+  const args = [
+    process.execPath, "build", "--compile",
+    `--target=${target}`,
+    "--minify-whitespace", "--minify-syntax",
+    "--sourcemap=linked", // embedded in the executable: stack traces name src/ files and lines
+    "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+    "--define", `BUILD_VERSION=${JSON.stringify(version)}`,
+    "--define", `BUILD_REVISION=${JSON.stringify(revision)}`,
+    ...(bytecode ? ["--bytecode"] : []),
+    `--outfile=${outfile}`,
+    ...ENTRYPOINTS,
+  ];
+  const started = performance.now();
+  const proc = Bun.spawn(args, { cwd: ROOT, stdout: options.quiet ? "pipe" : "inherit", stderr: "pipe" });
+  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+  const stdout = options.quiet && proc.stdout instanceof ReadableStream ? await new Response(proc.stdout).text() : "";
+  if (code !== 0) {
+    throw new Error(`bun build --compile failed (exit ${code}):\n${stdout}${stderr}`);
+  }
+  // --sourcemap also writes the maps beside the output; the executable carries its own copy.
+  for (const entry of ENTRYPOINTS) {
+    const base = entry === ENTRYPOINTS[0] ? basename(outfile) : basename(entry).replace(/\.ts$/, ".js");
+    rmSync(join(dirname(outfile), `${base}.map`), { force: true });
+  }
+  const ms = Math.round(performance.now() - started);
+  const bytes = statSync(outfile).size;
+  return { outfile, target, version, revision, bytecode, bytes, ms };
+}
+
+function parseArgs(argv: string[]): BuildOptions {
+  const options: BuildOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case "--target": options.target = value(); break;
+      case "--outfile": options.outfile = value(); break;
+      case "--revision": options.revision = value(); break;
+      case "--bytecode": options.bytecode = true; break;
+      case "--no-bytecode": options.bytecode = false; break;
+      case "--help": case "-h":
+        console.log("usage: bun run build [--target=bun-linux-x64|bun-linux-arm64] [--outfile=path] [--bytecode|--no-bytecode] [--revision=rev]");
+        process.exit(0);
+      default: throw new Error(`unknown argument ${arg} (see --help)`);
+    }
+  }
+  return options;
+}
+
+if (import.meta.main) {
+  try {
+    const r = await build(parseArgs(process.argv.slice(2)));
+    const mb = (r.bytes / 1024 / 1024).toFixed(1);
+    console.log(
+      `built ${relative(process.cwd(), r.outfile) || r.outfile}: ${r.target}, ${mb} MiB, version ${r.version} (${r.revision})` +
+        `${r.bytecode ? ", bytecode" : ""} in ${r.ms} ms`,
+    );
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}
