@@ -1,0 +1,239 @@
+// Shared helpers for `bun run bench`, `bun run drill` and tests/resilience.test.ts:
+// find or build the binary, start the service, drive wrk, read RSS from /proc.
+// Loopback only; every wait is bounded in time.
+import { spawn, type Subprocess } from "bun";
+import { existsSync, mkdtempSync, openSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dir, "../..");
+export const LOOPBACK = "127.0.0.1";
+
+export { freePort, startRedis, stopRedis, type RedisProcess } from "../../tests/helpers/redis";
+
+/** dist/bun-k8s when present (or `--binary`), else compiles one into a temp dir. */
+export async function locateBinary(explicit?: string, log: (s: string) => void = () => {}): Promise<string> {
+  if (explicit) {
+    if (!existsSync(explicit)) throw new Error(`binary ${explicit} does not exist`);
+    return resolve(explicit);
+  }
+  const dist = join(ROOT, "dist/bun-k8s");
+  if (existsSync(dist) && !process.env.BENCH_REBUILD) return dist;
+  const out = join(mkdtempSync(join(tmpdir(), "bun-k8s-bench-")), "bun-k8s");
+  log(`no dist/bun-k8s: compiling ${out}`);
+  const r = Bun.spawnSync(
+    [process.execPath, "build", "--compile", "--minify-whitespace", "--minify-syntax",
+      "src/main.ts", "src/modules/chaos/stress-worker.ts", "--outfile", out],
+    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+  );
+  if (r.exitCode !== 0) throw new Error(`bun build failed: ${r.stderr.toString()}`);
+  return out;
+}
+
+export interface Proc {
+  proc: Subprocess;
+  port: number;
+  pid: number;
+  url: string;
+  logFile?: string;
+  /** ms from spawn to the first 200 on the ready path. */
+  startMs: number;
+  exited: Promise<number>;
+}
+
+export interface StartOptions {
+  cmd: string[];
+  env?: Record<string, string | undefined>;
+  port: number;
+  readyPath?: string;
+  timeoutMs?: number;
+  logFile?: string;
+}
+
+/** Spawns a server and polls GET readyPath until 200 (every ~1 ms, bounded). */
+export async function startServer(o: StartOptions): Promise<Proc> {
+  const readyPath = o.readyPath ?? "/ready";
+  const out = o.logFile ? openSync(o.logFile, "a") : "ignore";
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...o.env })) if (v !== undefined) env[k] = v;
+  const t0 = performance.now();
+  const proc = spawn(o.cmd, { cwd: ROOT, env, stdout: out, stderr: out, stdin: "ignore" });
+  const url = `http://${LOOPBACK}:${o.port}`;
+  const deadline = t0 + (o.timeoutMs ?? 10_000);
+  let exitCode: number | null = null;
+  void proc.exited.then((c) => (exitCode = c));
+  while (performance.now() < deadline) {
+    if (exitCode !== null) throw new Error(`${o.cmd.join(" ")} exited with ${exitCode} before it was ready`);
+    try {
+      const res = await fetch(url + readyPath, { keepalive: false });
+      await res.arrayBuffer();
+      if (res.status === 200) {
+        const startMs = performance.now() - t0;
+        return { proc, port: o.port, pid: proc.pid, url, logFile: o.logFile, startMs, exited: proc.exited };
+      }
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(1);
+  }
+  proc.kill("SIGKILL");
+  throw new Error(`${o.cmd.join(" ")} not ready on ${url}${readyPath} within ${o.timeoutMs ?? 10_000} ms`);
+}
+
+/** Stops a server we started: SIGTERM, then SIGKILL after graceMs. Returns the exit code. */
+export async function stopServer(p: Proc, graceMs = 15_000): Promise<number> {
+  if (p.proc.exitCode !== null) return p.proc.exitCode;
+  p.proc.kill("SIGTERM");
+  const code = await Promise.race([p.exited, Bun.sleep(graceMs).then(() => null)]);
+  if (code === null) {
+    p.proc.kill("SIGKILL");
+    return await p.exited;
+  }
+  return code;
+}
+
+/** VmRSS / VmHWM of a process in MiB, from /proc/<pid>/status. */
+export function memory(pid: number): { rssMb: number; hwmMb: number } {
+  const text = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
+  return { rssMb: round(kb("VmRSS") / 1024, 1), hwmMb: round(kb("VmHWM") / 1024, 1) };
+}
+
+/** Samples RSS every intervalMs until stop() is called. */
+export function sampleRss(pid: number, intervalMs = 100) {
+  const samples: { t: number; rssMb: number }[] = [];
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    try {
+      samples.push({ t: Math.round(performance.now() - t0), rssMb: memory(pid).rssMb });
+    } catch {
+      // process gone
+    }
+  }, intervalMs);
+  return {
+    samples,
+    stop() {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
+
+export function round(n: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+// ---------------------------------------------------------------- wrk
+
+export interface WrkResult {
+  url: string;
+  requests: number;
+  seconds: number;
+  rps: number;
+  latencyMs: { p50: number; p75: number; p90: number; p99: number; max: number };
+  non2xx: number;
+  errors: { connect: number; read: number; write: number; timeout: number };
+  /** Per-status counts when the status-counting Lua script ran. */
+  statuses?: Record<string, number>;
+}
+
+export const WRK = Bun.which("wrk") ?? "/usr/bin/wrk";
+export const STATUS_LUA = join(import.meta.dir, "status.lua");
+
+function toMs(value: string, unit: string): number {
+  const n = Number(value);
+  switch (unit) {
+    case "us":
+      return n / 1000;
+    case "ms":
+      return n;
+    case "s":
+      return n * 1000;
+    case "m":
+      return n * 60_000;
+    default:
+      return NaN;
+  }
+}
+
+export function parseWrk(text: string, url: string): WrkResult {
+  const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  const pct = (p: string) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m").exec(text);
+    return m ? toMs(m[1]!, m[2]!) : NaN;
+  };
+  const maxM = /^\s+Latency\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s|m)/m.exec(text);
+  const total = /(\d+) requests in ([\d.]+)(us|ms|s|m)/.exec(text);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  let statuses: Record<string, number> | undefined;
+  const st = /^STATUS (.*)$/m.exec(text);
+  if (st) statuses = JSON.parse(st[1]!);
+  return {
+    url,
+    requests: total ? Number(total[1]) : 0,
+    seconds: total ? toMs(total[2]!, total[3]!) / 1000 : 0,
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    latencyMs: { p50: pct("50"), p75: pct("75"), p90: pct("90"), p99: pct("99"), max: maxM ? toMs(maxM[1]!, maxM[2]!) : NaN },
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
+    errors: {
+      connect: sock ? Number(sock[1]) : 0,
+      read: sock ? Number(sock[2]) : 0,
+      write: sock ? Number(sock[3]) : 0,
+      timeout: sock ? Number(sock[4]) : 0,
+    },
+    statuses,
+  };
+}
+
+export interface WrkOptions {
+  url: string;
+  seconds: number;
+  connections?: number;
+  threads?: number;
+  timeoutSeconds?: number;
+  /** Run the status-counting script (per-status counts in `statuses`). */
+  countStatuses?: boolean;
+}
+
+export function wrkArgs(o: WrkOptions): string[] {
+  const args = [WRK, "-t", String(o.threads ?? 1), "-c", String(o.connections ?? 50), "-d", `${o.seconds}s`,
+    "--timeout", `${o.timeoutSeconds ?? 5}s`, "--latency"];
+  if (o.countStatuses) args.push("-s", STATUS_LUA);
+  args.push(o.url);
+  return args;
+}
+
+/** Starts wrk; resolve `.done` for the parsed result. Killed if it overruns by 10 s. */
+export function startWrk(o: WrkOptions): { proc: Subprocess; done: Promise<WrkResult> } {
+  if (!existsSync(WRK)) throw new Error("wrk is not installed (Debian: apt-get install wrk)");
+  const proc = spawn(wrkArgs(o), { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const guard = setTimeout(() => proc.kill("SIGKILL"), (o.seconds + 10) * 1000);
+  const done = (async () => {
+    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    const code = await proc.exited;
+    clearTimeout(guard);
+    if (code !== 0) throw new Error(`wrk exited with ${code}: ${err || out}`);
+    return parseWrk(out, o.url);
+  })();
+  return { proc, done };
+}
+
+export const runWrk = (o: WrkOptions) => startWrk(o).done;
+
+export function fileSizeMb(path: string): number {
+  return round(statSync(path).size / 1048576, 1);
+}
