@@ -17,8 +17,15 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "..");
 export const ENTRYPOINTS = ["src/main.ts", "src/modules/chaos/stress-worker.ts"] as const;
+// Inside the executable every bundled module sees the entry's import.meta.url
+// (file:///$bunfs/root/<outfile>; oven-sh/bun#29124, #15981, still so on 1.4.4), and extra
+// entrypoints are embedded at their path relative to --root. Rooting the build at the worker's
+// directory embeds it as /$bunfs/root/stress-worker.ts, which is exactly what
+// `new URL("./stress-worker.ts", import.meta.url)` in src/modules/chaos/stress.ts resolves to,
+// while the same line keeps working from source. Further workers must live in this directory.
+export const WORKER_ROOT = "src/modules/chaos";
 /** Whether --bytecode is on by default; decided by measuring cold start (README, "Image"). */
-export const BYTECODE_DEFAULT = false;
+export const BYTECODE_DEFAULT = true;
 
 const GLIBC_TARGETS = ["bun-linux-x64", "bun-linux-x64-baseline", "bun-linux-x64-modern", "bun-linux-arm64"];
 
@@ -88,6 +95,8 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const args = [
     process.execPath, "build", "--compile",
     `--target=${target}`,
+    `--root=${WORKER_ROOT}`,
+    "--format=esm", // the default, but --bytecode would otherwise switch to cjs (main.ts uses top-level await)
     "--minify-whitespace", "--minify-syntax",
     "--sourcemap=linked", // embedded in the executable: stack traces name src/ files and lines
     "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
