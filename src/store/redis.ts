@@ -23,12 +23,14 @@ export class RedisStore implements Store {
   readonly #client;
   readonly #prefix: string;
   readonly #log: Logger;
+  readonly #timeoutMs: number;
   #connected = false;
   #closing = false;
 
   constructor(options: RedisStoreOptions) {
     this.#prefix = options.keyPrefix;
     this.#log = options.logger;
+    this.#timeoutMs = options.timeoutMs;
     const target = options.url ? new URL(options.url) : undefined;
     this.location = target
       ? { host: target.hostname, port: Number(target.port || 6379) }
@@ -77,12 +79,21 @@ export class RedisStore implements Store {
     }
   }
 
+  // node-redis only times out commands that are not yet written to the socket; a hung server
+  // (SIGSTOP, partition) would hold written ones until its 5 s default or forever. So every
+  // call races its own timer. A late reply is dropped; the queue bound caps what piles up.
   async #run<T>(command: () => Promise<T>): Promise<T> {
     if (!this.#client.isReady) throw new StoreUnavailableError("not connected");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no reply within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
     try {
-      return await command();
+      return await Promise.race([command(), timeout]);
     } catch (err) {
       throw new StoreUnavailableError(err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -176,12 +187,12 @@ export class RedisStore implements Store {
       return false;
     }
   }
+  /** Graceful QUIT when Redis answers in time, else drop the socket: shutdown never hangs on Redis. */
   async close() {
     this.#closing = true;
-    try {
-      if (this.#client.isOpen) await this.#client.close();
-    } catch {
-      this.#client.destroy();
-    }
+    if (!this.#client.isOpen) return;
+    const quit = this.#client.isReady ? this.#client.close().then(() => true, () => false) : Promise.resolve(false);
+    const closed = await Promise.race([quit, Bun.sleep(this.#timeoutMs).then(() => false)]);
+    if (!closed) this.#client.destroy();
   }
 }

@@ -74,6 +74,8 @@ export async function call(
     headers.set("content-type", "application/json");
     body = JSON.stringify(init.json);
   }
+  // A real client sends Content-Length; Request() in tests does not add it by itself.
+  if (typeof body === "string") headers.set("content-length", String(Buffer.byteLength(body)));
   const res = await app.handle(new Request(BASE + path, { method, headers, body }));
   const text = await res.text();
   let json: any;

@@ -1,0 +1,102 @@
+import { describe, expect, test } from "bun:test";
+import { CONFIG_VARS, ConfigError, helpText, loadConfig, parseCli, selectedStore } from "../src/config";
+import { authenticate, parseUsers, verifyPassword } from "../src/auth/users";
+
+describe("config", () => {
+  test("defaults are documented and typed", () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8000);
+    expect(c.appName).toBe("bun-k8s");
+    expect(c.logLevel).toBe("info");
+    expect(c.maxStressSeconds).toBe(60);
+    expect(c.redisHost).toBeUndefined();
+    expect(c.chaosEnabled).toBe(true);
+    expect(selectedStore(c)).toBe("memory");
+    for (const v of CONFIG_VARS) expect(v.description.length).toBeGreaterThan(5);
+  });
+
+  test("env vars are read and flags win over env", () => {
+    const { config } = parseCli(["--port", "9001", "--log-level=debug", "--chaos-enabled"], {
+      PORT: "7000",
+      APP_NAME: "demo",
+      CHAOS_ENABLED: "false",
+      REDIS_HOST: "redis",
+    });
+    expect(config.port).toBe(9001);
+    expect(config.logLevel).toBe("debug");
+    expect(config.appName).toBe("demo");
+    expect(config.chaosEnabled).toBe(true);
+    expect(selectedStore(config)).toBe("redis");
+  });
+
+  test("REDIS_URL selects redis; STORE=memory forces memory", () => {
+    expect(selectedStore(loadConfig({ REDIS_URL: "redis://x:6379" }))).toBe("redis");
+    expect(selectedStore(loadConfig({ REDIS_URL: "redis://x:6379", STORE: "memory" }))).toBe("memory");
+  });
+
+  test.each([
+    [{ PORT: "abc" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL"],
+    [{ MAX_STRESS_SECONDS: "-5" }, "MAX_STRESS_SECONDS"],
+    [{ CHAOS_ENABLED: "maybe" }, "CHAOS_ENABLED"],
+    [{ REDIS_URL: "http://x" }, "REDIS_URL"],
+    [{ SESSION_TTL: "1.5" }, "SESSION_TTL"],
+    [{ STORE: "redis" }, "STORE=redis"],
+  ] as const)("invalid %p fails naming the variable", (env, name) => {
+    expect(() => loadConfig(env as Record<string, string>)).toThrow(ConfigError);
+    expect(() => loadConfig(env as Record<string, string>)).toThrow(name);
+  });
+
+  test("unknown flags and stray arguments are rejected", () => {
+    expect(() => parseCli(["--nope"], {})).toThrow("unknown flag --nope");
+    expect(() => parseCli(["extra"], {})).toThrow("unexpected argument");
+    expect(() => parseCli(["--port"], {})).toThrow("--port needs a value");
+  });
+
+  test("commands: help, version, healthcheck", () => {
+    expect(parseCli(["--help"], {}).command).toBe("help");
+    expect(parseCli(["-v"], {}).command).toBe("version");
+    expect(parseCli(["healthcheck", "--port", "8100"], {})).toMatchObject({ command: "healthcheck", config: { port: 8100 } });
+  });
+
+  test("help lists every variable and flag", () => {
+    const text = helpText("1.2.3");
+    for (const v of CONFIG_VARS) {
+      expect(text).toContain(v.env);
+      expect(text).toContain("--" + v.env.toLowerCase().replaceAll("_", "-"));
+    }
+  });
+});
+
+describe("AUTH_USERS", () => {
+  test("comma and newline separated pairs", () => {
+    const users = parseUsers("alice:wonder,bob:builder\ncarol:c:o:l:o:n");
+    expect([...users.keys()]).toEqual(["alice", "bob", "carol"]);
+    expect(users.get("carol")).toBe("c:o:l:o:n");
+  });
+
+  test("argon2 hashes with commas survive; hashes verify", async () => {
+    const hash = await Bun.password.hash("s3cret", { algorithm: "argon2id" });
+    expect(hash).toContain(",");
+    const users = parseUsers(`admin:${hash},user:plain`);
+    expect(users.get("admin")).toBe(hash);
+    expect(await authenticate(users, "admin", "s3cret")).toBe(true);
+    expect(await authenticate(users, "admin", "wrong")).toBe(false);
+    expect(await authenticate(users, "user", "plain")).toBe(true);
+    expect(await authenticate(users, "nobody", "plain")).toBe(false);
+  });
+
+  test("bcrypt hashes and JSON objects", async () => {
+    const hash = await Bun.password.hash("pw", { algorithm: "bcrypt", cost: 4 });
+    const users = parseUsers(JSON.stringify({ eve: hash }));
+    expect(await verifyPassword(users.get("eve")!, "pw")).toBe(true);
+  });
+
+  test("malformed specs fail clearly", () => {
+    expect(() => parseUsers("nocolon")).toThrow("AUTH_USERS");
+    expect(() => parseUsers("{bad json")).toThrow("AUTH_USERS");
+    expect(() => parseUsers("  ")).toThrow("AUTH_USERS");
+    expect(() => parseUsers('{"a": 1}')).toThrow("AUTH_USERS");
+  });
+});
