@@ -54,11 +54,14 @@ export const infoModule = (deps: AppDeps) => {
   };
 
   return new Elysia()
-    .get("/", ({ request }) =>
+    .get("/", ({ request }) => {
       // A browser (Accept prefers text/html) gets the dashboard; curl and scripts (*/*) keep the JSON.
-      prefersHtml(request.headers.get("accept"))
+      // Assigned before returning: Elysia compiles `return call(...)` handlers as async (slower).
+      const body = prefersHtml(request.headers.get("accept"))
         ? uiPageResponse(request)
-        : { message: `Hello from ${config.appName}!`, server: hostname, version: VERSION }, {
+        : { message: `Hello from ${config.appName}!`, server: hostname, version: VERSION };
+      return body;
+    }, {
       detail: { tags, summary: "Greeting with the name of the pod that answered" },
     })
     .get("/config", () => ({ ...publicConfig, version: VERSION }), {

@@ -16,8 +16,9 @@ const healthBody = (deps: AppDeps) =>
 export const probesModule = (deps: AppDeps) =>
   new Elysia()
     .get("/health", ({ set }) => {
+      const body = healthBody(deps);
       if (!deps.lifecycle.live) set.status = 503;
-      return healthBody(deps);
+      return body;
     }, { detail: { tags: ["probes"], summary: "Liveness: 503 only after POST /health/disable" } })
     .post("/health/enable", () => {
       deps.lifecycle.setLiveness(true);
@@ -30,8 +31,9 @@ export const probesModule = (deps: AppDeps) =>
       return healthBody(deps);
     }, { detail: { tags: ["probes"], summary: "Make /health answer 503 (kubelet restarts the pod)" } })
     .get("/ready", ({ set }) => {
+      const body = readyBody(deps);
       if (!deps.lifecycle.ready) set.status = 503;
-      return readyBody(deps);
+      return body;
     }, { detail: { tags: ["probes"], summary: "Readiness: 503 while disabled or shutting down" } })
     .post("/ready/enable", () => {
       deps.lifecycle.setReadiness(true);
