@@ -53,13 +53,13 @@ export const infoModule = (deps: AppDeps) => {
     port: config.port,
   };
 
+  const greeting = { message: `Hello from ${config.appName}!`, server: hostname, version: VERSION };
+
   return new Elysia()
     .get("/", ({ request }) => {
       // A browser (Accept prefers text/html) gets the dashboard; curl and scripts (*/*) keep the JSON.
       // Assigned before returning: Elysia compiles `return call(...)` handlers as async (slower).
-      const body = prefersHtml(request.headers.get("accept"))
-        ? uiPageResponse(request)
-        : { message: `Hello from ${config.appName}!`, server: hostname, version: VERSION };
+      const body = prefersHtml(request.headers.get("accept")) ? uiPageResponse(request) : greeting;
       return body;
     }, {
       detail: { tags, summary: "Greeting with the name of the pod that answered" },
