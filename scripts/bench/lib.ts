@@ -210,7 +210,7 @@ export interface WrkOptions {
 }
 
 export function wrkArgs(o: WrkOptions): string[] {
-  const args = [WRK, "-t", String(o.threads ?? 1), "-c", String(o.connections ?? 50), "-d", `${o.seconds}s`,
+  const args = [WRK, "-t", String(o.threads ?? 1), "-c", String(o.connections ?? 50), "-d", `${Math.max(1, Math.round(o.seconds))}s`,
     "--timeout", `${o.timeoutSeconds ?? 5}s`, "--latency"];
   if (o.countStatuses) args.push("-s", STATUS_LUA);
   args.push(o.url);

@@ -1,6 +1,6 @@
 -- wrk script: counts responses by HTTP status and prints one line `STATUS {"200":n,...}`.
--- Each wrk thread has its own Lua state; counts are gathered per thread and summed in done().
-local counts = {}
+-- Each wrk thread has its own Lua state; `counts` is a global so done() can read it per thread.
+counts = {}
 local threads = {}
 
 function setup(thread)

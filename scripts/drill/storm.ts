@@ -8,7 +8,7 @@ export interface StormRequest {
   method: string;
   path: string;
   headers?: Record<string, string>;
-  body?: string | Uint8Array;
+  body?: string;
 }
 
 const BIG = "x".repeat(2 * 1024 * 1024);
