@@ -2,7 +2,7 @@
 // Each test runs the real service (`bun src/main.ts`) as a separate process on a free loopback port.
 import { afterEach, describe, expect, test } from "bun:test";
 import { freePort, startServer, stopServer, type Proc } from "../scripts/bench/lib";
-import { startProbe, timedGet, waitForStatus } from "../scripts/drill/probe";
+import { slowPost, startProbe, timedGet, waitForStatus } from "../scripts/drill/probe";
 import { runStorm } from "../scripts/drill/storm";
 import { startRedis, stopRedis, type RedisProcess } from "./helpers/redis";
 
@@ -135,7 +135,7 @@ describe("resilience", () => {
     const ready = await timedGet(app.url + "/ready");
     // In flight when server.stop() runs: must still get its answer.
     await Bun.sleep(Math.max(0, delay * 1000 - 300 - (performance.now() - signalled)));
-    const inflight = timedGet(app.url + "/stress?seconds=1", {}, 10_000);
+    const inflight = slowPost("127.0.0.1", app.port, "/kv/inflight", { value: "x".repeat(1000) }, 800);
     const results = await running;
     const slow = await inflight;
     const code = await Promise.race([app.exited, Bun.sleep(10_000).then(() => -1)]);

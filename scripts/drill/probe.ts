@@ -86,3 +86,42 @@ export async function timedGet(url: string, init: RequestInit = {}, timeoutMs = 
     return { status: 0, ms: round(performance.now() - t0, 1), body: String(err) };
   }
 }
+
+/**
+ * A request that is in flight for `holdMs`: sends the headers and half of a JSON body on a raw
+ * TCP connection, waits, then sends the rest. Resolves with the HTTP status (0 when the
+ * connection failed or closed without an answer) and the total ms. Bounded by holdMs + 10 s.
+ */
+export function slowPost(host: string, port: number, path: string, json: unknown, holdMs: number): Promise<{ status: number; ms: number }> {
+  const { connect } = require("node:net") as typeof import("node:net");
+  const body = JSON.stringify(json);
+  const half = Math.floor(body.length / 2);
+  const t0 = performance.now();
+  return new Promise((resolvePromise) => {
+    let got = "";
+    let settled = false;
+    const done = (status: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(guard);
+      socket.destroy();
+      resolvePromise({ status, ms: round(performance.now() - t0, 1) });
+    };
+    const socket = connect({ host, port });
+    const guard = setTimeout(() => done(0), holdMs + 10_000);
+    socket.on("connect", () => {
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n` +
+          body.slice(0, half),
+      );
+      setTimeout(() => socket.write(body.slice(half)), holdMs);
+    });
+    socket.on("data", (d) => {
+      got += d.toString();
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(got);
+      if (m && got.includes("\r\n\r\n")) done(Number(m[1]));
+    });
+    socket.on("error", () => done(0));
+    socket.on("close", () => done(0));
+  });
+}
