@@ -30,7 +30,8 @@ export function createApp(deps: AppDeps) {
   const { config, logger, metrics } = deps;
   const accessLog = logger.enabled("debug");
 
-  return new Elysia()
+  // Bun drops WebSocket frames past this before they reach JS; /ws/echo enforces the exact cap.
+  return new Elysia({ websocket: { maxPayloadLength: Math.max(config.maxWsMessageBytes * 2, 16 * 1024) } })
     .onRequest((ctx) => {
       (ctx as Timed)[started] = performance.now();
       const length = Number(ctx.request.headers.get("content-length") ?? 0);

@@ -50,6 +50,10 @@ export const infoModule = (deps: AppDeps) => {
     max_body_bytes: config.maxBodyBytes,
     max_key_length: config.maxKeyLength,
     max_value_bytes: config.maxValueBytes,
+    max_delay_seconds: config.maxDelaySeconds,
+    max_echo_bytes: config.maxEchoBytes,
+    max_ws_message_bytes: config.maxWsMessageBytes,
+    dns_timeout_ms: config.dnsTimeoutMs,
     port: config.port,
   };
 
