@@ -51,16 +51,6 @@ function hostTarget(): string {
   return `bun-${process.platform}-${process.arch}`;
 }
 
-/** Docker/Podman builds expose the platform being built for as TARGETARCH (amd64, arm64). */
-function targetFromEnv(env: Record<string, string | undefined>): string | undefined {
-  const arch = env.TARGETARCH;
-  if (!arch) return undefined;
-  const map: Record<string, string> = { amd64: "x64", x64: "x64", arm64: "arm64", aarch64: "arm64" };
-  const bunArch = map[arch];
-  if (!bunArch) throw new Error(`TARGETARCH=${arch}: only amd64 and arm64 are supported`);
-  return `bun-linux-${bunArch}`;
-}
-
 function gitRevision(): string {
   try {
     const r = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT, stdout: "pipe", stderr: "ignore" });
@@ -74,7 +64,7 @@ function gitRevision(): string {
 export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const env = process.env;
   const native = hostTarget();
-  const target = options.target ?? targetFromEnv(env) ?? native;
+  const target = options.target ?? native;
   if (target.includes("musl")) {
     console.warn(`warning: ${target} links musl; it will not run on the glibc distroless image`);
   } else if (target !== native && !GLIBC_TARGETS.includes(target) && !target.startsWith("bun-")) {
