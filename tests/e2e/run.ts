@@ -14,6 +14,7 @@ import { Kube } from "../../scripts/cluster/kube";
 import { clusterChecks, hpaChecks } from "./cluster";
 import { get } from "./client";
 import { formatSummary, runChecks, Skip, type Check, type Context, type Group, type Summary } from "./harness";
+import { docsStepChecks } from "./docs-steps";
 import { httpChecks } from "./http";
 
 export interface SuiteOptions {
@@ -137,7 +138,7 @@ export async function runSuite(options: SuiteOptions, out: (line: string) => voi
     },
   });
   const checks: Check[] = [
-    ...(wants("http") ? httpChecks : []),
+    ...(wants("http") ? [...httpChecks, ...docsStepChecks()] : []),
     ...(wants("cluster") ? clusterChecks.map(needsCluster) : []),
     ...(wants("hpa") ? hpaChecks.map(needsCluster) : []),
   ];
