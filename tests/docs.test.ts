@@ -10,6 +10,8 @@ import { parse } from "yaml";
 import { run as excerptsScript } from "../scripts/docs-excerpts";
 import { checkAllExcerpts, checkLinks, checkPaths, checkRoutes, checkTasks, routeMatches, routeUses, taskUses, type Route } from "./docs/checks";
 import { curlSteps, headingAnchors, loadDocs, parseCurl, parseDoc, ROOT, shellWords } from "./docs/markdown";
+import { docsStepChecks } from "./e2e/docs-steps";
+import type { Context } from "./e2e/harness";
 import { testApp } from "./helpers/app";
 
 const docs = loadDocs();
@@ -54,8 +56,12 @@ describe("docs/ (the Kubernetes guide)", () => {
     expect(checkTasks(docs, tasks)).toEqual([]);
   });
 
-  test("every repo path in code and every relative link resolves (with its #anchor)", () => {
+  test("every repo path named in code resolves", () => {
     expect(checkPaths(docs, ROOT)).toEqual([]);
+  });
+
+  test("every relative link resolves (with its #anchor)", () => {
+    expect(docs.flatMap((d) => d.links).length).toBeGreaterThan(30);
     expect(checkLinks(docs, ROOT)).toEqual([]);
   });
 
@@ -170,6 +176,46 @@ describe("the checks catch broken docs", () => {
       expect(excerptsScript(["--bogus"], dir, () => {})).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the e2e docs steps (tests/e2e/docs-steps.ts)", () => {
+  test("pass when the page is right, fail on a wrong status or field, skip marked blocks and POST /crash", async () => {
+    const { app: local } = testApp();
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => local.handle(req) });
+    const ctx: Context = {
+      baseUrl: `http://127.0.0.1:${server.port}/`, kube: null, kubeReason: "test", expectServers: 1, singleProcess: true,
+      username: "admin", password: "admin", verbose: false, log: () => {},
+    };
+    const page = (body: string) => md(`# t\n\n\`\`\`sh\n${body}\n\`\`\`\n`);
+    try {
+      const good = docsStepChecks([
+        page([
+          "curl -s -X POST http://127.0.0.1:8080/ready/disable   # expect 200 {\"status\":\"not ready\"}",
+          "curl -si http://127.0.0.1:8080/ready                  # expect 503",
+          "curl -s -X POST http://127.0.0.1:8080/crash",
+          "curl -s -c /tmp/jar -H 'content-type: application/json' -d '{\"username\":\"admin\",\"password\":\"admin\"}' http://127.0.0.1:8080/login",
+          "curl -s -b /tmp/jar http://127.0.0.1:8080/me          # expect 200 {\"username\":\"admin\"}",
+        ].join("\n")),
+      ]);
+      expect(await good[0]!.run(ctx)).toBe("4 step(s) ran, 1 not run here (e2e: skip or POST /crash)");
+      // The check re-enabled readiness afterwards.
+      expect((await fetch(`${ctx.baseUrl}ready`)).status).toBe(200);
+
+      const wrongStatus = docsStepChecks([page("curl -si http://127.0.0.1:8080/ready   # expect 503")]);
+      await expect(wrongStatus[0]!.run(ctx)).rejects.toThrow("expected HTTP 503, got 200");
+      const wrongField = docsStepChecks([page("curl -s http://127.0.0.1:8080/health   # expect 200 {\"status\":\"ok\"}")]);
+      await expect(wrongField[0]!.run(ctx)).rejects.toThrow('expected the reply to contain {"status":"ok"}');
+      const notFound = docsStepChecks([page("curl -s http://127.0.0.1:8080/kv/never-written")]);
+      await expect(notFound[0]!.run(ctx)).rejects.toThrow("expected a 2xx or 3xx, got 404");
+      const noCookie = docsStepChecks([page("curl -s -b /tmp/other http://127.0.0.1:8080/me")]);
+      await expect(noCookie[0]!.run(ctx)).rejects.toThrow("got 401");
+      const marked = docsStepChecks([md("<!-- e2e: skip (needs a cluster) -->\n```sh\ncurl -s 'http://127.0.0.1:8080/dns?name=redis'\n```\n")]);
+      await expect(marked[0]!.run(ctx)).rejects.toThrow("marked e2e: skip");
+      await expect(docsStepChecks([page("curl -s http://127.0.0.1:8080/")])[0]!.run({ ...ctx, singleProcess: false })).rejects.toThrow("only against a single local process");
+    } finally {
+      server.stop(true);
     }
   });
 });
