@@ -34,6 +34,10 @@ export function createApp(deps: AppDeps) {
   return new Elysia({ websocket: { maxPayloadLength: Math.max(config.maxWsMessageBytes * 2, 16 * 1024) } })
     .onRequest((ctx) => {
       (ctx as Timed)[started] = performance.now();
+      // GET and HEAD carry no body: skipping the header lookup keeps probes cheap. Bodies without
+      // Content-Length are capped by Bun's maxRequestBodySize (main.ts).
+      const method = ctx.request.method;
+      if (method === "GET" || method === "HEAD") return;
       const length = Number(ctx.request.headers.get("content-length") ?? 0);
       if (length > config.maxBodyBytes) {
         ctx.set.status = 413;

@@ -1,6 +1,26 @@
-import { createClient } from "redis";
+import type { createClient } from "redis";
 import type { Logger } from "../logger";
 import { StoreUnavailableError, type ReplicaInfo, type Session, type Store } from "./types";
+
+function buildClient(create: typeof createClient, options: RedisStoreOptions) {
+  return create({
+    url: options.url,
+    password: options.password || undefined,
+    // Fail fast instead of queueing while disconnected: routes answer 503 within the timeout.
+    disableOfflineQueue: true,
+    commandsQueueMaxLength: MAX_PENDING_COMMANDS,
+    commandOptions: { timeout: options.timeoutMs },
+    pingInterval: 5000,
+    socket: {
+      ...(options.url ? {} : { host: options.host, port: options.port }),
+      connectTimeout: options.timeoutMs,
+      // Reconnect forever with capped backoff; Redis coming back heals the service by itself.
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+    },
+  });
+}
+
+type RedisClient = ReturnType<typeof buildClient>;
 
 export interface RedisStoreOptions {
   url?: string;
@@ -20,7 +40,8 @@ const SCAN_COUNT = 200;
 export class RedisStore implements Store {
   readonly kind = "redis" as const;
   readonly location: { host: string; port: number | null };
-  readonly #client;
+  #client: RedisClient | undefined;
+  readonly #options: RedisStoreOptions;
   readonly #prefix: string;
   readonly #log: Logger;
   readonly #timeoutMs: number;
@@ -28,6 +49,7 @@ export class RedisStore implements Store {
   #closing = false;
 
   constructor(options: RedisStoreOptions) {
+    this.#options = options;
     this.#prefix = options.keyPrefix;
     this.#log = options.logger;
     this.#timeoutMs = options.timeoutMs;
@@ -35,45 +57,48 @@ export class RedisStore implements Store {
     this.location = target
       ? { host: target.hostname, port: Number(target.port || 6379) }
       : { host: options.host ?? "localhost", port: options.port };
-    this.#client = createClient({
-      url: options.url,
-      password: options.password || undefined,
-      // Fail fast instead of queueing while disconnected: routes answer 503 within the timeout.
-      disableOfflineQueue: true,
-      commandsQueueMaxLength: MAX_PENDING_COMMANDS,
-      commandOptions: { timeout: options.timeoutMs },
-      pingInterval: 5000,
-      socket: {
-        ...(options.url ? {} : { host: options.host, port: options.port }),
-        connectTimeout: options.timeoutMs,
-        // Reconnect forever with capped backoff; Redis coming back heals the service by itself.
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
-      },
-    });
-    this.#client.on("error", (err: Error) => {
+  }
+
+  /**
+   * Starts connecting in the background; the service starts even when Redis is down.
+   * node-redis is loaded here rather than at import: evaluating it takes about 25 ms, which
+   * would otherwise delay the first answer to /ready.
+   */
+  connect(): void {
+    void this.#open();
+  }
+
+  async #open() {
+    const { createClient } = await import("redis");
+    if (this.#closing) return;
+    const client = buildClient(createClient, this.#options);
+    client.on("error", (err: Error) => {
       if (this.#connected) this.#log.warn("redis error", { error: err.message });
       this.#connected = false;
     });
-    this.#client.on("ready", () => {
+    client.on("ready", () => {
       if (!this.#connected) this.#log.info("redis connected", this.location);
       this.#connected = true;
     });
-    this.#client.on("end", () => {
+    client.on("end", () => {
       this.#connected = false;
+    });
+    this.#client = client;
+    client.connect().catch((err: Error) => {
+      if (!this.#closing) this.#log.warn("redis not reachable yet, retrying in the background", { error: err.message });
     });
   }
 
-  /** Starts connecting in the background; the service starts even when Redis is down. */
-  connect(): void {
-    this.#client.connect().catch((err: Error) => {
-      if (!this.#closing) this.#log.warn("redis not reachable yet, retrying in the background", { error: err.message });
-    });
+  /** The client, once loaded; only called inside #run, which checks readiness first. */
+  get #c(): RedisClient {
+    if (!this.#client) throw new StoreUnavailableError("not connected");
+    return this.#client;
   }
 
   /** Resolves once connected, or rejects after `timeoutMs`. */
   async waitUntilReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.#client.isReady) {
+    while (!this.#client?.isReady) {
       if (Date.now() > deadline) throw new StoreUnavailableError("not connected");
       await Bun.sleep(10);
     }
@@ -83,7 +108,7 @@ export class RedisStore implements Store {
   // (SIGSTOP, partition) would hold written ones until its 5 s default or forever. So every
   // call races its own timer. A late reply is dropped; the queue bound caps what piles up.
   async #run<T>(command: () => Promise<T>): Promise<T> {
-    if (!this.#client.isReady) throw new StoreUnavailableError("not connected");
+    if (!this.#client?.isReady) throw new StoreUnavailableError("not connected");
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no reply within ${this.#timeoutMs} ms`)), this.#timeoutMs);
@@ -105,7 +130,7 @@ export class RedisStore implements Store {
     const found = new Set<string>();
     let cursor = "0";
     do {
-      const reply = await this.#client.scan(cursor, { MATCH: pattern, COUNT: SCAN_COUNT });
+      const reply = await this.#c.scan(cursor, { MATCH: pattern, COUNT: SCAN_COUNT });
       cursor = String(reply.cursor);
       for (const key of reply.keys) found.add(String(key));
     } while (cursor !== "0" && found.size < limit);
@@ -113,24 +138,24 @@ export class RedisStore implements Store {
   }
 
   incrementVisits() {
-    return this.#run(() => this.#client.incr(this.#key("visits")));
+    return this.#run(() => this.#c.incr(this.#key("visits")));
   }
   getVisits() {
-    return this.#run(async () => Number((await this.#client.get(this.#key("visits"))) ?? 0));
+    return this.#run(async () => Number((await this.#c.get(this.#key("visits"))) ?? 0));
   }
   kvGet(key: string) {
     return this.#run(async () => {
-      const value = await this.#client.get(this.#key("kv:", key));
+      const value = await this.#c.get(this.#key("kv:", key));
       return value === null ? null : String(value);
     });
   }
   kvSet(key: string, value: string) {
     return this.#run(async () => {
-      await this.#client.set(this.#key("kv:", key), value);
+      await this.#c.set(this.#key("kv:", key), value);
     });
   }
   kvDelete(key: string) {
-    return this.#run(async () => (await this.#client.del(this.#key("kv:", key))) > 0);
+    return this.#run(async () => (await this.#c.del(this.#key("kv:", key))) > 0);
   }
   kvKeys(limit: number) {
     return this.#run(async () => {
@@ -143,28 +168,28 @@ export class RedisStore implements Store {
   }
   sessionCreate(id: string, session: Session, ttlSeconds: number) {
     return this.#run(async () => {
-      await this.#client.set(this.#key("session:", id), JSON.stringify(session), { EX: ttlSeconds });
+      await this.#c.set(this.#key("session:", id), JSON.stringify(session), { EX: ttlSeconds });
     });
   }
   sessionGet(id: string) {
     return this.#run(async () => {
-      const raw = await this.#client.get(this.#key("session:", id));
+      const raw = await this.#c.get(this.#key("session:", id));
       return raw === null ? null : (JSON.parse(String(raw)) as Session);
     });
   }
   sessionDelete(id: string) {
     return this.#run(async () => {
-      await this.#client.del(this.#key("session:", id));
+      await this.#c.del(this.#key("session:", id));
     });
   }
   heartbeat(replica: ReplicaInfo, ttlSeconds: number) {
     return this.#run(async () => {
-      await this.#client.set(this.#key("replica:", replica.id), JSON.stringify(replica), { EX: ttlSeconds });
+      await this.#c.set(this.#key("replica:", replica.id), JSON.stringify(replica), { EX: ttlSeconds });
     });
   }
   removeReplica(id: string) {
     return this.#run(async () => {
-      await this.#client.del(this.#key("replica:", id));
+      await this.#c.del(this.#key("replica:", id));
     });
   }
   listReplicas() {
@@ -172,7 +197,7 @@ export class RedisStore implements Store {
       const pattern = this.#key("replica:").replace(/[*?[\]\\]/g, "\\$&") + "*";
       const keys = await this.#scan(pattern, 1000);
       if (keys.length === 0) return [];
-      const values = await this.#client.mGet(keys);
+      const values = await this.#c.mGet(keys);
       return values
         .filter((v): v is NonNullable<typeof v> => v !== null)
         .map((v) => JSON.parse(String(v)) as ReplicaInfo)
@@ -181,7 +206,7 @@ export class RedisStore implements Store {
   }
   async ping() {
     try {
-      await this.#run(() => this.#client.ping());
+      await this.#run(() => this.#c.ping());
       return true;
     } catch {
       return false;
@@ -190,9 +215,10 @@ export class RedisStore implements Store {
   /** Graceful QUIT when Redis answers in time, else drop the socket: shutdown never hangs on Redis. */
   async close() {
     this.#closing = true;
-    if (!this.#client.isOpen) return;
-    const quit = this.#client.isReady ? this.#client.close().then(() => true, () => false) : Promise.resolve(false);
+    const client = this.#client;
+    if (!client?.isOpen) return;
+    const quit = client.isReady ? client.close().then(() => true, () => false) : Promise.resolve(false);
     const closed = await Promise.race([quit, Bun.sleep(this.#timeoutMs).then(() => false)]);
-    if (!closed) this.#client.destroy();
+    if (!closed) client.destroy();
   }
 }
