@@ -2,7 +2,7 @@
 // find or build the binary, start the service, drive wrk, read RSS from /proc.
 // Loopback only; every wait is bounded in time.
 import { spawn, type Subprocess } from "bun";
-import { existsSync, mkdtempSync, openSync, statSync } from "node:fs";
+import { existsSync, openSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -11,23 +11,16 @@ export const LOOPBACK = "127.0.0.1";
 
 export { freePort, startRedis, stopRedis, type RedisProcess } from "../../tests/helpers/redis";
 
-/** dist/bun-k8s when present (or `--binary`), else compiles one into a temp dir. */
+/** `--binary` when given, else a fresh `bun run build` (dist/bun-k8s), so figures match the source. */
 export async function locateBinary(explicit?: string, log: (s: string) => void = () => {}): Promise<string> {
   if (explicit) {
     if (!existsSync(explicit)) throw new Error(`binary ${explicit} does not exist`);
     return resolve(explicit);
   }
-  const dist = join(ROOT, "dist/bun-k8s");
-  if (existsSync(dist) && !process.env.BENCH_REBUILD) return dist;
-  const out = join(mkdtempSync(join(tmpdir(), "bun-k8s-bench-")), "bun-k8s");
-  log(`no dist/bun-k8s: compiling ${out}`);
-  const r = Bun.spawnSync(
-    [process.execPath, "build", "--compile", "--minify-whitespace", "--minify-syntax",
-      "src/main.ts", "src/modules/chaos/stress-worker.ts", "--outfile", out],
-    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
-  );
-  if (r.exitCode !== 0) throw new Error(`bun build failed: ${r.stderr.toString()}`);
-  return out;
+  log("building dist/bun-k8s (bun run build)");
+  const r = Bun.spawnSync([process.execPath, "run", "scripts/build.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`bun run build failed: ${r.stderr.toString()}`);
+  return join(ROOT, "dist/bun-k8s");
 }
 
 export interface Proc {
