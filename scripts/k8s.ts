@@ -102,17 +102,15 @@ function gitRevision(): string {
   return r.code === 0 ? r.stdout.trim() : "unknown";
 }
 
-/** `docker build` of the repo Dockerfile; passes version/revision when the Dockerfile takes them. */
+/** `docker build` of the repo Dockerfile, with the version and revision it bakes in (ARG VERSION, REVISION). */
 async function buildImage(image: string) {
-  const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
-  const args = ["docker", "build", "-t", image];
-  const takes = (name: string) => new RegExp(`^\\s*ARG\\s+${name}\\b`, "m").test(dockerfile);
-  if (takes("BUILD_REVISION")) args.push("--build-arg", `BUILD_REVISION=${gitRevision()}`);
-  if (takes("BUILD_VERSION")) {
-    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
-    args.push("--build-arg", `BUILD_VERSION=${pkg.version}`);
-  }
-  await sh([...args, "."]);
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+  await sh([
+    "docker", "build", "-t", image,
+    "--build-arg", `VERSION=${pkg.version}`,
+    "--build-arg", `REVISION=${gitRevision()}`,
+    ".",
+  ]);
 }
 
 function imageId(image: string): string | null {

@@ -204,3 +204,14 @@ describe("prerequisite checks", () => {
     for (const c of COMMANDS) expect(r.stdout).toContain(`  ${c} `);
   });
 });
+
+describe("image build arguments", () => {
+  test("task image/up pass the VERSION and REVISION build args the Dockerfile declares", async () => {
+    const dockerfile = await Bun.file(new URL("../Dockerfile", import.meta.url)).text();
+    const k8s = await Bun.file(new URL("../scripts/k8s.ts", import.meta.url)).text();
+    for (const name of ["VERSION", "REVISION"]) {
+      expect(dockerfile).toMatch(new RegExp(`^ARG ${name}\\b`, "m"));
+      expect(k8s).toContain(`\`${name}=\${`);
+    }
+  });
+});
