@@ -183,8 +183,9 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
           : parseValue(v, v.default, `default ${v.env}`);
   }
   const result = config as unknown as Config;
-  if (result.redisUrl !== undefined && !/^rediss?:\/\//.test(result.redisUrl)) {
-    throw new ConfigError(`REDIS_URL: expected redis://host:port or rediss://host:port`);
+  if (result.redisUrl !== undefined && !validRedisUrl(result.redisUrl)) {
+    // The value is never echoed: it may carry the Redis password.
+    throw new ConfigError(`REDIS_URL: expected redis://[:password@]host[:port][/db] or rediss://...`);
   }
   if (result.faultLatencyMinMs > result.faultLatencyMaxMs) {
     throw new ConfigError(`FAULT_LATENCY_MIN_MS (${result.faultLatencyMinMs}) is above FAULT_LATENCY_MAX_MS (${result.faultLatencyMaxMs})`);
@@ -193,6 +194,16 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     throw new ConfigError(`STORE=redis: set REDIS_URL or REDIS_HOST`);
   }
   return { command, config: result };
+}
+
+/** redis:// or rediss:// with a host, a valid port, and nothing `new URL` would reject later. */
+function validRedisUrl(value: string): boolean {
+  if (!/^rediss?:\/\//.test(value)) return false;
+  try {
+    return new URL(value).hostname !== "";
+  } catch {
+    return false;
+  }
 }
 
 export function loadConfig(env: Record<string, string | undefined> = {}, argv: readonly string[] = []): Config {

@@ -48,6 +48,21 @@ describe("config", () => {
     expect(() => loadConfig(env as Record<string, string>)).toThrow(name);
   });
 
+  test.each(["redis://:s3cret@[bad:6379", "redis://:s3cret@host:99999", "redis://:s3cret@ho st:6379", "redis://"])(
+    "a REDIS_URL that does not parse (%p) is a ConfigError that does not echo the password",
+    (url) => {
+      let error: unknown;
+      try {
+        loadConfig({ REDIS_URL: url });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain("REDIS_URL");
+      expect((error as Error).message).not.toContain("s3cret");
+    },
+  );
+
   test("unknown flags and stray arguments are rejected", () => {
     expect(() => parseCli(["--nope"], {})).toThrow("unknown flag --nope");
     expect(() => parseCli(["extra"], {})).toThrow("unexpected argument");
