@@ -50,6 +50,8 @@ describe("GET / content negotiation", () => {
     const res = await get("/", accept ? { accept } : {});
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toStartWith("application/json");
+    // Same URL, two representations: a shared cache must not give a browser's page to a script.
+    expect(res.headers.get("vary")).toBe("Accept");
     expect(await res.json()).toEqual({ message: "Hello from bun-k8s!", server: "test-host", version: expect.any(String) });
   });
 });

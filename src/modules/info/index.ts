@@ -60,9 +60,11 @@ export const infoModule = (deps: AppDeps) => {
   const greeting = { message: `Hello from ${config.appName}!`, server: hostname, version: VERSION };
 
   return new Elysia()
-    .get("/", ({ request }) => {
+    .get("/", ({ request, set }) => {
       // A browser (Accept prefers text/html) gets the dashboard; curl and scripts (*/*) keep the JSON.
+      // Both answers vary on Accept, so a cache in between never hands one client the other's.
       // Assigned before returning: Elysia compiles `return call(...)` handlers as async (slower).
+      set.headers.vary = "Accept";
       const body = prefersHtml(request.headers.get("accept")) ? uiPageResponse(request) : greeting;
       return body;
     }, {
