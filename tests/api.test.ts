@@ -348,6 +348,28 @@ describe("sessions: configuration", () => {
     expect(tampered.status).toBe(401);
   });
 
+  test("a stale or foreign session_id cookie never blocks login or logout", async () => {
+    // An old SESSION_SECRET (after rotating it), no signature, another app's JSON or odd bytes.
+    const { app: signed } = testApp({ env: { SESSION_SECRET: "rotated-secret" } });
+    const old = (await call(testApp({ env: { SESSION_SECRET: "old-secret" } }).app, "POST", "/login", { json: { username: "admin", password: "admin" } }))
+      .headers.get("set-cookie")!.split(";")[0]!;
+    const { app: plain } = testApp();
+    const long = `session_id=${"a".repeat(600)}`;
+    for (const [app, cookie] of [
+      [signed, old], [signed, "session_id=unsigned"], [signed, 'session_id={"a":1}'],
+      [plain, 'session_id={"a":1}'], [plain, "session_id=[1,2]"], [plain, "session_id=%ZZ"], [plain, long],
+    ] as const) {
+      const headers = { cookie };
+      expect({ cookie, me: await call(app, "GET", "/me", { headers }) }).toMatchObject({ cookie, me: { status: 401, json: { detail: "session expired" } } });
+      const logout = await call(app, "POST", "/logout", { headers });
+      expect({ cookie, status: logout.status, cleared: logout.headers.get("set-cookie") }).toMatchObject({ cookie, status: 200, cleared: expect.stringMatching(/session_id=;.*Max-Age=0/) });
+      const login = await call(app, "POST", "/login", { json: { username: "admin", password: "admin" }, headers });
+      expect({ cookie, status: login.status }).toEqual({ cookie, status: 200 });
+      const fresh = login.headers.get("set-cookie")!.split(";")[0]!;
+      expect((await call(app, "GET", "/me", { headers: { cookie: fresh } })).json.username).toBe("admin");
+    }
+  });
+
   test("login bad input is 4xx JSON", async () => {
     const { app } = testApp();
     for (const init of [

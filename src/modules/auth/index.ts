@@ -1,4 +1,5 @@
 import { Elysia, t } from "elysia";
+import { signCookie, unsignCookie } from "elysia/utils";
 import { randomBytes } from "node:crypto";
 import { authenticate } from "../../auth/users";
 import type { AppDeps } from "../../deps";
@@ -6,6 +7,8 @@ import { HttpError } from "../../errors";
 
 const tags = ["auth"];
 export const SESSION_COOKIE = "session_id";
+/** Longer cookies are not ours (an id is 43 characters, 87 when signed). */
+const MAX_COOKIE_LENGTH = 512;
 
 const notAuthenticated = () => new HttpError(401, { detail: "not authenticated" });
 const sessionExpired = () => new HttpError(401, { detail: "session expired" });
@@ -19,10 +22,23 @@ export const authModule = (deps: AppDeps) => {
     secure: config.cookieSecure,
     path: "/",
   };
-  const cookieSchema = t.Cookie(
-    { session_id: t.Optional(t.String({ maxLength: 512 })) },
-    config.sessionSecret ? { secrets: config.sessionSecret, sign: [SESSION_COOKIE] } : {},
-  );
+  const secret = config.sessionSecret;
+  // Read as unknown and checked here rather than by a schema or Elysia's `sign` option: those
+  // reject the whole request (422, or 401 for a bad signature), so a stale cookie (an old
+  // SESSION_SECRET, another app's session_id, a JSON-looking value) would block /login and
+  // /logout, and the browser could neither log in again nor get the cookie cleared.
+  const cookieSchema = t.Cookie({
+    session_id: t.Optional(t.Unknown({ description: "session id set by POST /login (signed when SESSION_SECRET is set)" })),
+  });
+
+  /** The session id the client sent: undefined when none, null when it cannot be one of ours. */
+  const sessionIdOf = async (value: unknown): Promise<string | null | undefined> => {
+    if (value === undefined || value === "") return undefined;
+    if (typeof value !== "string" || value.length > MAX_COOKIE_LENGTH) return null;
+    if (!secret) return value;
+    const id = await unsignCookie(value, secret);
+    return id === false ? null : id;
+  };
 
   return new Elysia()
     .post("/login", async ({ body, cookie: { session_id } }) => {
@@ -32,7 +48,8 @@ export const authModule = (deps: AppDeps) => {
       }
       const id = randomBytes(32).toString("base64url");
       await store.sessionCreate(id, { username: body.username, createdAt: new Date().toISOString() }, config.sessionTtl);
-      session_id.set({ value: id, maxAge: config.sessionTtl, ...cookieOptions });
+      // Same format as Elysia's signed cookies (value.HMAC-SHA256), so cookies survive an upgrade.
+      session_id.set({ value: secret ? await signCookie(id, secret) : id, maxAge: config.sessionTtl, ...cookieOptions });
       logger.info("login", { username: body.username });
       return { message: "logged in", username: body.username, server: deps.hostname, expires_in: config.sessionTtl };
     }, {
@@ -44,14 +61,15 @@ export const authModule = (deps: AppDeps) => {
       detail: { tags, summary: "Log in: sets an HttpOnly session_id cookie" },
     })
     .get("/me", async ({ cookie: { session_id } }) => {
-      const id = session_id.value;
-      if (!id) throw notAuthenticated();
+      const id = await sessionIdOf(session_id.value);
+      if (id === undefined) throw notAuthenticated();
+      if (id === null) throw sessionExpired();
       const session = await store.sessionGet(id);
       if (!session) throw sessionExpired();
       return { username: session.username, server: deps.hostname, logged_in_at: session.createdAt };
     }, { cookie: cookieSchema, detail: { tags, summary: "Who is logged in (any replica can answer)" } })
     .post("/logout", async ({ cookie: { session_id } }) => {
-      const id = session_id.value;
+      const id = await sessionIdOf(session_id.value);
       if (id) await store.sessionDelete(id);
       session_id.remove();
       return { message: "logged out", server: deps.hostname };
