@@ -396,6 +396,29 @@ describe("bad input everywhere", () => {
     expect(res.json.error).toContain("too large");
   });
 
+  test("a /kv key that is not valid percent-encoding is 422 on the real server, not an alias of U+FFFD", async () => {
+    const { app } = testApp();
+    const live = app.listen({ port: 0, hostname: "127.0.0.1" });
+    const base = `http://127.0.0.1:${live.server!.port}`;
+    try {
+      const send = (method: string, key: string, body?: unknown) =>
+        fetch(`${base}/kv/${key}`, body === undefined ? { method } : { method, body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+      for (const key of ["%ZZ", "%", "%FF", "a%2", "%E0%A4%A"]) {
+        for (const [method, body] of [["POST", { value: key }], ["GET"], ["DELETE"]] as const) {
+          const res = await send(method, key, body);
+          expect({ key, method, status: res.status }).toEqual({ key, method, status: 422 });
+          expect((await res.json()).error).toBe("invalid request");
+        }
+      }
+      // U+FFFD sent properly encoded is an ordinary key, and the only one stored.
+      expect((await send("POST", "%EF%BF%BD", { value: "replacement" })).status).toBe(200);
+      expect(await (await send("GET", "%EF%BF%BD")).json()).toMatchObject({ key: "\uFFFD", value: "replacement" });
+      expect((await (await fetch(`${base}/kv`)).json()).keys).toEqual(["\uFFFD"]);
+    } finally {
+      await live.stop(true);
+    }
+  });
+
   test("odd paths and methods are 404 JSON", async () => {
     const { app } = testApp();
     for (const [method, path] of [["GET", "/%2e%2e/etc/passwd"], ["PATCH", "/kv/x"], ["GET", "/" + "a".repeat(5000)], ["PUT", "/login"]]) {

@@ -5,6 +5,21 @@ import { HttpError } from "../../errors";
 const tags = ["state"];
 const LIST_LIMIT = 1000;
 
+/**
+ * Bun's router decodes a malformed %-sequence in a path parameter to U+FFFD, so /kv/%ZZ, /kv/%FF
+ * and /kv/%EF%BF%BD would all name the same key (app.handle() leaves such a key null: 422). A key
+ * with U+FFFD in it is checked against the raw path, and refused unless it was sent encoded.
+ */
+function checkEncoding(key: string, url: string): void {
+  if (!key.includes("\uFFFD")) return;
+  const path = new URL(url).pathname;
+  try {
+    decodeURIComponent(path.slice(path.indexOf("/kv/") + 4));
+  } catch {
+    throw new HttpError(422, { error: "invalid request", detail: [{ path: "/key", message: "key is not valid percent-encoded UTF-8" }] });
+  }
+}
+
 /** A tiny key-value API in its own key namespace: clients cannot reach sessions or counters. */
 export const kvModule = (deps: AppDeps) => {
   const { store, config } = deps;
@@ -22,12 +37,14 @@ export const kvModule = (deps: AppDeps) => {
       const keys = await store.kvKeys(LIST_LIMIT);
       return { keys, count: keys.length, limit: LIST_LIMIT, server: deps.hostname };
     }, { detail: { tags, summary: `List keys (up to ${LIST_LIMIT})` } })
-    .get("/kv/:key", async ({ params }) => {
+    .get("/kv/:key", async ({ params, request }) => {
+      checkEncoding(params.key, request.url);
       const value = await store.kvGet(params.key);
       if (value === null) throw new HttpError(404, { error: "key not found", key: params.key });
       return { key: params.key, value, server: deps.hostname };
     }, { params: keyParams, detail: { tags, summary: "Read a value (404 when missing)" } })
-    .post("/kv/:key", async ({ params, body }) => {
+    .post("/kv/:key", async ({ params, body, request }) => {
+      checkEncoding(params.key, request.url);
       const bytes = Buffer.byteLength(body.value, "utf8");
       if (bytes > config.maxValueBytes) {
         throw new HttpError(413, { error: "value too large", max_bytes: config.maxValueBytes, bytes });
@@ -39,7 +56,8 @@ export const kvModule = (deps: AppDeps) => {
       body: t.Object({ value: t.String({ description: `a string of at most MAX_VALUE_BYTES (${config.maxValueBytes}) bytes` }) }),
       detail: { tags, summary: 'Write a value: body {"value": string}' },
     })
-    .delete("/kv/:key", async ({ params }) => {
+    .delete("/kv/:key", async ({ params, request }) => {
+      checkEncoding(params.key, request.url);
       const deleted = await store.kvDelete(params.key);
       return { key: params.key, deleted, server: deps.hostname };
     }, { params: keyParams, detail: { tags, summary: "Delete a key (idempotent; deleted tells whether it existed)" } });
