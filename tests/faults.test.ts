@@ -152,7 +152,8 @@ describe("cost when off", () => {
   test("in the full app, a sync route answers without a Promise while faults are off", async () => {
     const { app } = testApp();
     expect(app.fetch(new Request("http://localhost/env"))).toBeInstanceOf(Response);
-    await call(app, "POST", "/faults/enable", { json: { latency_max_ms: 10 } });
+    // latency_min_ms, not latency_max_ms alone: a 0..10 ms draw is 0 (no delay, no Promise) 1 time in 11.
+    await call(app, "POST", "/faults/enable", { json: { latency_min_ms: 10 } });
     expect(app.fetch(new Request("http://localhost/env"))).toBeInstanceOf(Promise);
   });
 
