@@ -71,6 +71,8 @@ async function serve(config: Config) {
     hostname: config.host,
     // Bun's own hard stop for bodies without Content-Length; the app answers 413 JSON before this.
     maxRequestBodySize: config.maxBodyBytes + 64 * 1024,
+    // Elysia turns Bun's development mode on unless NODE_ENV=production; a service never wants it.
+    development: false,
   });
   const server = app.server!;
   lifecycle.markStarted();
