@@ -109,3 +109,27 @@ for (const [name, make] of factories) {
     });
   });
 }
+
+describe("Redis store: foreign values", () => {
+  test("a malformed session or heartbeat under our prefix reads as absent, not as Redis down", async () => {
+    const { createClient } = await import("redis");
+    const prefix = `foreign:${Date.now()}:`;
+    const { RedisStore } = await import("../src/store/redis");
+    const { silentLogger } = await import("../src/logger");
+    const store = new RedisStore({ url: process.env.TEST_REDIS_URL, port: 6379, keyPrefix: prefix, timeoutMs: 500, logger: silentLogger });
+    store.connect();
+    await store.waitUntilReady(5000);
+    const raw = createClient({ url: process.env.TEST_REDIS_URL });
+    await raw.connect();
+    try {
+      await raw.set(`${prefix}session:bad`, "{not json");
+      await raw.set(`${prefix}replica:bad`, "<html>");
+      await store.heartbeat(replica("good"), 60);
+      expect(await store.sessionGet("bad")).toBeNull();
+      expect((await store.listReplicas()).map((r) => r.id)).toEqual(["good"]);
+    } finally {
+      await raw.close();
+      await store.close();
+    }
+  });
+});

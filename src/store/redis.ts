@@ -22,6 +22,15 @@ function buildClient(create: typeof createClient, options: RedisStoreOptions) {
 
 type RedisClient = ReturnType<typeof buildClient>;
 
+/** A value some other writer left under our prefix is treated as absent, not as Redis being down. */
+function parseOrNull<T>(raw: string): T | null {
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return null;
+  }
+}
+
 export interface RedisStoreOptions {
   url?: string;
   host?: string;
@@ -126,7 +135,9 @@ export class RedisStore implements Store {
     return `${this.#prefix}${kind}${id}`;
   }
 
-  async #scan(pattern: string, limit: number): Promise<string[]> {
+  /** Keys that start with `prefix` (glob characters in it are escaped, so it matches literally). */
+  async #scan(prefix: string, limit: number): Promise<string[]> {
+    const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*";
     const found = new Set<string>();
     let cursor = "0";
     do {
@@ -160,9 +171,7 @@ export class RedisStore implements Store {
   kvKeys(limit: number) {
     return this.#run(async () => {
       const prefix = this.#key("kv:");
-      // Glob characters in the prefix are escaped so the pattern matches it literally.
-      const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*";
-      const keys = await this.#scan(pattern, limit);
+      const keys = await this.#scan(prefix, limit);
       return keys.map((k) => k.slice(prefix.length)).sort().slice(0, limit);
     });
   }
@@ -174,7 +183,7 @@ export class RedisStore implements Store {
   sessionGet(id: string) {
     return this.#run(async () => {
       const raw = await this.#c.get(this.#key("session:", id));
-      return raw === null ? null : (JSON.parse(String(raw)) as Session);
+      return raw === null ? null : parseOrNull<Session>(String(raw));
     });
   }
   sessionDelete(id: string) {
@@ -194,13 +203,12 @@ export class RedisStore implements Store {
   }
   listReplicas() {
     return this.#run(async () => {
-      const pattern = this.#key("replica:").replace(/[*?[\]\\]/g, "\\$&") + "*";
-      const keys = await this.#scan(pattern, 1000);
+      const keys = await this.#scan(this.#key("replica:"), 1000);
       if (keys.length === 0) return [];
       const values = await this.#c.mGet(keys);
       return values
-        .filter((v): v is NonNullable<typeof v> => v !== null)
-        .map((v) => JSON.parse(String(v)) as ReplicaInfo)
+        .map((v) => (v === null ? null : parseOrNull<ReplicaInfo>(String(v))))
+        .filter((r): r is ReplicaInfo => r !== null)
         .sort((a, b) => a.id.localeCompare(b.id));
     });
   }
