@@ -193,7 +193,7 @@ describe("GET|POST /status/:code", () => {
     const { app: a, deps } = testApp();
     await call(a, "GET", "/status/503");
     await Bun.sleep(20);
-    const text = await deps.metrics.registry.metrics();
+    const text = await deps.metrics.exposition();
     expect(text).toMatch(/http_requests_total\{method="GET",route="\/status\/:code",status="503"\} 1/);
   });
 });

@@ -9,6 +9,6 @@ export const metricsModule = (deps: AppDeps) => {
     metrics.live.set(lifecycle.live ? 1 : 0);
     metrics.storeUp.set((await store.ping()) ? 1 : 0);
     set.headers["content-type"] = metrics.registry.contentType;
-    return metrics.registry.metrics();
+    return metrics.exposition();
   }, { detail: { tags: ["observability"], summary: "Prometheus metrics" } });
 };
