@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { Store } from "../src/store/types";
 import { MemoryStore } from "../src/store/memory";
-import { call, testApp, testRedisStore } from "./helpers/app";
+import { BASE, call, testApp, testRedisStore } from "./helpers/app";
 
 const opened: Store[] = [];
 afterAll(async () => {
@@ -454,5 +454,16 @@ describe("metrics", () => {
     const text = await m.registry.metrics();
     expect(text).toContain("process_resident_memory_bytes");
     expect(text).toContain("process_cpu_user_seconds_total");
+  });
+});
+
+describe("hot routes stay synchronous", () => {
+  // Elysia decides from handler source text whether to compile a route as async; a Promise per
+  // request costs throughput on the routes load balancers and probes hit most.
+  test.each(["/", "/health", "/ready", "/version"])("GET %s answers without a Promise", (path) => {
+    const { app } = testApp();
+    const result = app.fetch(new Request(BASE + path)) as unknown;
+    expect(result instanceof Promise).toBe(false);
+    expect((result as Response).status).toBe(200);
   });
 });

@@ -63,9 +63,11 @@ export const infoModule = (deps: AppDeps) => {
     .get("/", ({ request, set }) => {
       // A browser (Accept prefers text/html) gets the dashboard; curl and scripts (*/*) keep the JSON.
       // Both answers vary on Accept, so a cache in between never hands one client the other's.
-      // Assigned before returning: Elysia compiles `return call(...)` handlers as async (slower).
-      set.headers.vary = "Accept";
+      // The statement order is deliberate: Elysia scans a handler's source text and compiles it
+      // as Promise-returning when a call follows the return keyword, and the transpiler folds
+      // `const body = f(); return body;` back into that shape unless a statement sits between.
       const body = prefersHtml(request.headers.get("accept")) ? uiPageResponse(request) : greeting;
+      set.headers.vary = "Accept";
       return body;
     }, {
       detail: { tags, summary: "Greeting with the name of the pod that answered" },
