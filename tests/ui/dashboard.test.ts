@@ -197,6 +197,12 @@ describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
     await page.getByRole("button", { name: "Release" }).click();
     await page.locator("#announce").filter({ hasText: "Released 8 MiB" }).waitFor();
 
+    // Visits counted elsewhere (another client, another pod) show up without a click.
+    const before = (await (await fetch(`${base}/visits/count`)).json()).visits as number;
+    for (let i = 0; i < 3; i++) await fetch(`${base}/visits`);
+    await page.waitForFunction((want) => document.querySelector("#visits-value")?.textContent === want, String(before + 3), { timeout: 10_000 });
+    expect((await (await fetch(`${base}/visits/count`)).json()).visits).toBe(before + 3);
+
     await page.getByRole("button", { name: "Count a visit" }).click();
     await page.locator("#announce").filter({ hasText: "Visit counted" }).waitFor();
     expect(Number(await page.locator("#visits-value").textContent())).toBeGreaterThan(0);

@@ -273,6 +273,17 @@
     body.replaceChildren(...rows);
   }
 
+  /** Reads the shared counter without counting a visit (GET /visits/count). */
+  async function pollVisits() {
+    const res = await api("GET", "/visits/count");
+    if (res.ok && res.data) {
+      $("visits-value").textContent = str(res.data.visits);
+      $("visits-by").textContent = `read from ${str(res.data.server)}, store ${str(res.data.redis_host)}`;
+    } else {
+      $("visits-by").textContent = `unavailable: ${describeError(res)}`;
+    }
+  }
+
   async function pollMe() {
     const res = await api("GET", "/me");
     const user = $("me-user");
@@ -508,6 +519,7 @@
     every(FAST_MS, pollRoot);
     probes = every(FAST_MS, pollProbes);
     replicas = every(SLOW_MS, pollReplicas);
+    every(SLOW_MS, pollVisits);
     me = every(SLOW_MS, pollMe);
     keys = every(SLOW_MS, pollKeys);
     every(SLOW_MS, pollInfo);
