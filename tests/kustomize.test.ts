@@ -77,6 +77,15 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
     strict = new StrictFieldChecker([...all.flat()], ROOT);
   });
 
+  // ---------------------------------------------------------------- version
+  test("the base image tag and version labels follow package.json's version", async () => {
+    const { version } = await Bun.file(join(ROOT, "package.json")).json();
+    const app = pick(rendered.base!, "Deployment", "bun-k8s") as any;
+    expect(app.spec.template.spec.containers[0].image).toBe(`${IMAGE_NAME}:${version}`);
+    expect(app.metadata.labels["app.kubernetes.io/version"]).toBe(version);
+    expect(app.spec.template.metadata.labels["app.kubernetes.io/version"]).toBe(version);
+  });
+
   // ---------------------------------------------------------------- schema
   describe("OpenAPI schema", () => {
     async function modelFor(o: K8sObject): Promise<new (data: unknown) => { validate(): void }> {
