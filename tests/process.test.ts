@@ -1,39 +1,14 @@
 // The real process from source: wiring, signals and exit codes (the compiled binary has its own test).
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawn } from "bun";
-import { freePort } from "./helpers/redis";
+import { startService, type Service } from "./helpers/service";
 
 setDefaultTimeout(30_000);
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 
-interface Running {
-  port: number;
-  proc: ReturnType<typeof spawn>;
-  logs: () => Promise<string>;
-  url: (path: string) => string;
-}
-
-async function start(env: Record<string, string> = {}, args: string[] = []): Promise<Running> {
-  const port = await freePort();
-  const proc = spawn(["bun", MAIN, ...args], {
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", PORT: String(port), SHUTDOWN_DELAY_SECONDS: "0", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/ready`)).status === 200) break;
-    } catch {}
-    await Bun.sleep(25);
-  }
-  return {
-    port,
-    proc,
-    url: (path) => `http://127.0.0.1:${port}${path}`,
-    logs: async () => (await new Response(proc.stdout as ReadableStream).text()) + (await new Response(proc.stderr as ReadableStream).text()),
-  };
-}
+// Explicit minimal env: the process sees only what the test gives it.
+const start = (env: Record<string, string> = {}, args: string[] = []): Promise<Service> =>
+  startService({ command: ["bun", MAIN, ...args], env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", SHUTDOWN_DELAY_SECONDS: "0", ...env } });
 
 describe("process", () => {
   test("starts with the embedded store and says so; JSON log lines", async () => {
@@ -41,7 +16,7 @@ describe("process", () => {
     expect((await (await fetch(app.url("/visits"))).json()).redis_host).toBe("memory");
     app.proc.kill("SIGTERM");
     expect(await app.proc.exited).toBe(0);
-    const lines = (await app.logs()).trim().split("\n").map((l) => JSON.parse(l));
+    const lines = (await app.output()).trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.some((l) => l.msg.startsWith("store: embedded in-memory"))).toBe(true);
     expect(lines.some((l) => l.level === "warn" && l.msg.includes("AUTH_USERS is not set"))).toBe(true);
     expect(lines.find((l) => l.msg === "listening")).toMatchObject({ store: "memory" });
@@ -53,7 +28,7 @@ describe("process", () => {
     await fetch(app.url("/kv/x"));
     app.proc.kill("SIGTERM");
     await app.proc.exited;
-    const access = (await app.logs()).trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.msg === "request" && l.path === "/kv/x");
+    const access = (await app.output()).trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.msg === "request" && l.path === "/kv/x");
     expect(access).toEqual([expect.objectContaining({ method: "GET", route: "/kv/:key", status: 404 })]);
   });
 
@@ -77,7 +52,7 @@ describe("process", () => {
     const elapsed = performance.now() - signalledAt;
     expect(elapsed).toBeGreaterThanOrEqual(1000);
     expect(elapsed).toBeLessThan(5000);
-    const logs = await app.logs();
+    const logs = await app.output();
     expect(logs).toContain("shutdown complete");
   });
 
