@@ -3,13 +3,14 @@
 // probe routes, --version/--help, the healthcheck subcommand, SIGTERM with requests in flight,
 // and the same binary inside a distroless-equivalent root filesystem as uid 65532 with no shell.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn, type Subprocess } from "bun";
+import type { Subprocess } from "bun";
 import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, type BuildResult } from "../scripts/build";
 import { distrolessRootfs, NONROOT_UID, rootfsUnavailable } from "../scripts/image/rootfs";
 import { freePort } from "./helpers/redis";
+import { startService, type Service } from "./helpers/service";
 import pkg from "../package.json" with { type: "json" };
 
 const CI = process.env.CI === "true";
@@ -30,8 +31,9 @@ afterAll(() => {
 });
 
 // Only what the binary is meant to read: no REDIS_*, no inherited shell env.
-function baseEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
-  return { PORT: String(port), LOG_LEVEL: "warn", HOME: cwd, PATH: "/usr/bin:/bin", SHUTDOWN_DELAY_SECONDS: "0", ...extra };
+// PORT is set by startService.
+function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { LOG_LEVEL: "warn", HOME: cwd, PATH: "/usr/bin:/bin", SHUTDOWN_DELAY_SECONDS: "0", ...extra };
 }
 
 function run(args: string[], env: Record<string, string> = { HOME: cwd }) {
@@ -39,27 +41,10 @@ function run(args: string[], env: Record<string, string> = { HOME: cwd }) {
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
-async function waitHealthy(port: number, proc: Subprocess, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`binary exited early with code ${proc.exitCode}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(20);
-  }
-  throw new Error(`binary did not answer /health on ${port} within ${timeoutMs} ms`);
-}
-
-async function startBinary(extra: Record<string, string> = {}, cmd?: string[]) {
-  const port = await freePort();
-  const proc = spawn(cmd ?? [built.outfile], { cwd, env: baseEnv(port, extra), stdout: "pipe", stderr: "pipe" });
-  running.add(proc);
-  await waitHealthy(port, proc);
-  return { port, proc, url: `http://127.0.0.1:${port}` };
+async function startBinary(extra: Record<string, string> = {}): Promise<Service> {
+  const svc = await startService({ command: [built.outfile], cwd, env: baseEnv(extra), readyPath: "/health" });
+  running.add(svc.proc);
+  return svc;
 }
 
 describe("compiled binary", () => {
@@ -94,7 +79,7 @@ describe("compiled binary", () => {
 
   test("serves the probe routes, version, metrics, UI and the stress worker from the binary alone", async () => {
     const { url, proc } = await startBinary();
-    const get = (path: string, init?: RequestInit) => fetch(url + path, init);
+    const get = (path: string, init?: RequestInit) => fetch(url(path), init);
 
     expect((await get("/health")).status).toBe(200);
     expect((await get("/ready")).status).toBe(200);
@@ -132,7 +117,7 @@ describe("compiled binary", () => {
     const { port, url, proc } = await startBinary();
     expect(run(["healthcheck"], { HOME: cwd, PORT: String(port) }).code).toBe(0);
     expect(run(["healthcheck", "--port", String(port)], { HOME: cwd }).code).toBe(0);
-    await fetch(`${url}/health/disable`, { method: "POST" });
+    await fetch(url("/health/disable"), { method: "POST" });
     expect(run(["healthcheck", "--port", String(port)], { HOME: cwd }).code).toBe(1);
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
@@ -145,14 +130,14 @@ describe("compiled binary", () => {
 
   test("SIGTERM with requests in flight: readiness 503, every request answered, exit 0", async () => {
     const { url, proc } = await startBinary({ SHUTDOWN_DELAY_SECONDS: "1", SHUTDOWN_TIMEOUT_SECONDS: "10" });
-    const inflight = Array.from({ length: 8 }, () => fetch(`${url}/delay/2`).then(async (r) => ({ status: r.status, body: await r.text() })));
+    const inflight = Array.from({ length: 8 }, () => fetch(url("/delay/2")).then(async (r) => ({ status: r.status, body: await r.text() })));
     await Bun.sleep(200);
     const signalled = performance.now();
     proc.kill("SIGTERM");
     await Bun.sleep(200);
     // During the delay: still serving, but out of the endpoints.
-    expect((await fetch(`${url}/ready`)).status).toBe(503);
-    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await fetch(url("/ready"))).status).toBe(503);
+    expect((await fetch(url("/health"))).status).toBe(200);
     const results = await Promise.all(inflight);
     for (const r of results) {
       expect(r.status).toBe(200);
@@ -206,14 +191,13 @@ describe("binary in a distroless-equivalent root filesystem", () => {
   });
 
   test("serves as uid 65532, runs the stress worker, healthcheck works, SIGTERM as PID 1 exits 0", async () => {
-    const port = await freePort();
-    const proc = spawn(unshare(["/app/bun-k8s"]), {
-      env: { PORT: String(port), LOG_LEVEL: "warn", HOME: "/home/nonroot", SHUTDOWN_DELAY_SECONDS: "1" },
-      stdout: "pipe",
-      stderr: "pipe",
+    // unshare passes its environment (PORT included) through to the binary.
+    const { port, proc } = await startService({
+      command: unshare(["/app/bun-k8s"]),
+      env: { LOG_LEVEL: "warn", HOME: "/home/nonroot", SHUTDOWN_DELAY_SECONDS: "1" },
+      readyPath: "/health",
     });
     running.add(proc);
-    await waitHealthy(port, proc);
 
     // unshare --fork: its only child is the binary, PID 1 in its own PID namespace.
     const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(/\s+/);
