@@ -1,12 +1,11 @@
 // The dashboard in a real headless Chromium (Debian's package) against the real server process.
 // Skips when /usr/bin/chromium is absent, except under CI=true where that is a failure.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn, type Subprocess } from "bun";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { freePort } from "../helpers/redis";
+import { startService, type Service } from "../helpers/service";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const ROOT = resolve(import.meta.dir, "../..");
@@ -26,7 +25,7 @@ if (!haveChromium && CI) {
 }
 
 describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
-  let server: Subprocess;
+  let server: Service;
   let base = "";
   let serverName = "";
   let profile = "";
@@ -37,37 +36,25 @@ describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
   const dialogs: string[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(["bun", "run", "src/main.ts"], {
+    // Ready when GET / answers 200 (its JSON names the pod); explicit minimal env.
+    server = await startService({
+      command: ["bun", "run", "src/main.ts"],
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: process.env.HOME ?? tmpdir(),
-        PORT: String(port),
         HOST: "127.0.0.1",
         STORE: "memory",
         LOG_LEVEL: "warn",
         SHUTDOWN_DELAY_SECONDS: "0",
         HEARTBEAT_INTERVAL_SECONDS: "1",
       },
-      stdout: "ignore",
-      stderr: "ignore",
+      readyPath: "/",
+      timeoutMs: 15_000,
+      output: "ignore",
     });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        const res = await fetch(`${base}/`);
-        if (res.ok) {
-          serverName = ((await res.json()) as { server: string }).server;
-          break;
-        }
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`server did not start on ${base}`);
-      await Bun.sleep(50);
-    }
+    base = server.origin;
+    serverName = ((await (await fetch(`${base}/`)).json()) as { server: string }).server;
 
     profile = mkdtempSync(join(tmpdir(), "bun-k8s-chromium-"));
     context = await chromium.launchPersistentContext(profile, {
@@ -96,10 +83,7 @@ describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
   afterAll(async () => {
     await context?.close().catch(() => {});
     if (profile) rmSync(profile, { recursive: true, force: true });
-    if (server) {
-      server.kill("SIGTERM");
-      await server.exited;
-    }
+    if (server) await server.stop();
   });
 
   test("loads /ui and shows the pod that answered, its tally and its heartbeat", async () => {
@@ -211,7 +195,7 @@ describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
     await page.getByRole("button", { name: "Crash a pod…" }).click();
     await page.locator("#announce").filter({ hasText: "Crash cancelled" }).waitFor();
     expect(dialogs.at(-1)).toContain("Crash the pod that answers?");
-    expect(server.exitCode).toBeNull();
+    expect(server.proc.exitCode).toBeNull();
     expect((await fetch(`${base}/health`)).status).toBe(200);
   }, TEST_TIMEOUT);
 
