@@ -11,9 +11,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  ROOT, freePort, locateBinary, memory, round, runWrk, sampleRss, startRedis, startServer, startWrk, stopRedis,
-  stopServer, type Proc, type RedisProcess, type WrkResult,
+  ROOT, locateBinary, memory, round, runWrk, sampleRss, startRedis, startWrk, stopRedis, type RedisProcess, type WrkResult,
 } from "./bench/lib";
+import { startService, type Service } from "../tests/helpers/service";
 import { slowPost, startProbe, timedGet, waitForStatus } from "./drill/probe";
 import { runStorm } from "./drill/storm";
 
@@ -65,13 +65,12 @@ const wrkFigures = (w: WrkResult) => ({
   socketErrors: w.errors,
 });
 
-async function startApp(name: string, env: Record<string, string>): Promise<Proc> {
-  const port = await freePort();
-  return startServer({
-    cmd: [binary],
-    env: { PORT: String(port), HOST: "127.0.0.1", AUTH_USERS: "drill:drill", LOG_LEVEL: "info", ...env },
-    port,
-    logFile: join(logDir, `drill-${name}.log`),
+function startApp(name: string, env: Record<string, string>): Promise<Service> {
+  return startService({
+    command: [binary],
+    cwd: ROOT,
+    env: { ...process.env, HOST: "127.0.0.1", AUTH_USERS: "drill:drill", LOG_LEVEL: "info", ...env },
+    output: { file: join(logDir, `drill-${name}.log`) },
   });
 }
 
@@ -80,24 +79,24 @@ async function shutdownDrill(): Promise<DrillResult> {
   const delay = 3;
   const app = await startApp("shutdown", { SHUTDOWN_DELAY_SECONDS: String(delay), SHUTDOWN_TIMEOUT_SECONDS: "10" });
   try {
-    await runWrk({ url: app.url + "/", seconds: 1 });
+    await runWrk({ url: app.url("/"), seconds: 1 });
     // Load on / for 1 s before the signal and through the delay, ending 1 s before the listener
     // closes (in Kubernetes the endpoint is gone by then); a slow request is in flight at the close.
     const before = 1;
-    const load = startWrk({ url: app.url + "/", seconds: before + delay - 1, connections: 50, countStatuses: true });
+    const load = startWrk({ url: app.url("/"), seconds: before + delay - 1, connections: 50, countStatuses: true });
     await Bun.sleep(before * 1000);
     const t0 = performance.now();
     app.proc.kill("SIGTERM");
     await Bun.sleep(100);
-    const readyDuringDrain = await timedGet(app.url + "/ready");
-    const healthDuringDrain = await timedGet(app.url + "/health");
+    const readyDuringDrain = await timedGet(app.url("/ready"));
+    const healthDuringDrain = await timedGet(app.url("/health"));
     // Starts 0.5 s before the listener closes and sends the second half of its body 1 s later,
     // so it is in flight when server.stop() runs: it must still get its 200.
     await Bun.sleep(Math.max(0, delay * 1000 - 500 - (performance.now() - t0)));
     const inflight = slowPost("127.0.0.1", app.port, "/kv/inflight", { value: "x".repeat(1000) }, 1000);
     const w = await load.done;
     const slow = await inflight;
-    const code = await Promise.race([app.exited, Bun.sleep(20_000).then(() => -1)]);
+    const code = await Promise.race([app.proc.exited, Bun.sleep(20_000).then(() => -1)]);
     const exitSeconds = round((performance.now() - t0) / 1000, 2);
     const failed = socketErrors(w) + w.non2xx;
     const checks = [
@@ -123,25 +122,25 @@ async function outageDrill(): Promise<DrillResult> {
   const redis = await startRedis();
   const app = await startApp("outage", { REDIS_URL: redis.url, REDIS_KEY_PREFIX: "drill-outage:" });
   try {
-    if ((await waitForStatus(app.url + "/visits", 5000)) < 0) throw new Error("/visits never answered 200");
-    await runWrk({ url: app.url + "/visits", seconds: 1 });
-    const rss = sampleRss(app.pid, 100);
-    const health = startProbe(app.url + "/health", 20);
-    const before = await runWrk({ url: app.url + "/visits", seconds: 3, countStatuses: true });
+    if ((await waitForStatus(app.url("/visits"), 5000)) < 0) throw new Error("/visits never answered 200");
+    await runWrk({ url: app.url("/visits"), seconds: 1 });
+    const rss = sampleRss(app.proc.pid, 100);
+    const health = startProbe(app.url("/health"), 20);
+    const before = await runWrk({ url: app.url("/visits"), seconds: 3, countStatuses: true });
     const rssBefore = Math.max(...rss.samples.map((s) => s.rssMb));
-    const outageRun = startWrk({ url: app.url + "/visits", seconds: 5, countStatuses: true });
+    const outageRun = startWrk({ url: app.url("/visits"), seconds: 5, countStatuses: true });
     await Bun.sleep(500);
     const tStop = performance.now();
     await redis.stop("SIGKILL");
     const outage = await outageRun.done;
     const outageSamples = rss.samples.filter((s) => s.t >= 0).map((s) => s.rssMb);
     const rssOutageMax = Math.max(...outageSamples);
-    const single = await timedGet(app.url + "/visits");
+    const single = await timedGet(app.url("/visits"));
     const tRestart = performance.now();
     await redis.restart();
-    const recoveryMs = await waitForStatus(app.url + "/visits", 15_000, 200, 10);
+    const recoveryMs = await waitForStatus(app.url("/visits"), 15_000, 200, 10);
     const recoveredAfterRedisMs = recoveryMs < 0 ? -1 : round(performance.now() - tRestart, 0);
-    const after = await runWrk({ url: app.url + "/visits", seconds: 3, countStatuses: true });
+    const after = await runWrk({ url: app.url("/visits"), seconds: 3, countStatuses: true });
     const h = await health.stop();
     const samples = rss.stop();
     const rssEnd = samples.at(-1)?.rssMb ?? NaN;
@@ -167,7 +166,7 @@ async function outageDrill(): Promise<DrillResult> {
       },
     };
   } finally {
-    await stopServer(app, 15_000);
+    await app.stop("SIGTERM", 15_000);
     await stopRedis(redis);
   }
 }
@@ -177,21 +176,21 @@ async function hungDrill(): Promise<DrillResult> {
   const redis = await startRedis();
   const app = await startApp("hung", { REDIS_URL: redis.url, REDIS_KEY_PREFIX: "drill-hung:" });
   try {
-    if ((await waitForStatus(app.url + "/visits", 5000)) < 0) throw new Error("/visits never answered 200");
-    const health = startProbe(app.url + "/health", 20);
-    const run = startWrk({ url: app.url + "/visits", seconds: 5, connections: 50, countStatuses: true, timeoutSeconds: 10 });
+    if ((await waitForStatus(app.url("/visits"), 5000)) < 0) throw new Error("/visits never answered 200");
+    const health = startProbe(app.url("/health"), 20);
+    const run = startWrk({ url: app.url("/visits"), seconds: 5, connections: 50, countStatuses: true, timeoutSeconds: 10 });
     await Bun.sleep(500);
     redis.pause();
     const tPause = performance.now();
     await Bun.sleep(1500);
-    const single = await timedGet(app.url + "/visits");
-    const hungHealth = await timedGet(app.url + "/health");
+    const single = await timedGet(app.url("/visits"));
+    const hungHealth = await timedGet(app.url("/health"));
     const hung = await run.done;
     const hungForMs = round(performance.now() - tPause, 0);
     redis.resume();
     const tResume = performance.now();
-    const recoveryMs = await waitForStatus(app.url + "/visits", 15_000, 200, 10);
-    const after = await runWrk({ url: app.url + "/visits", seconds: 2, countStatuses: true });
+    const recoveryMs = await waitForStatus(app.url("/visits"), 15_000, 200, 10);
+    const after = await runWrk({ url: app.url("/visits"), seconds: 2, countStatuses: true });
     const h = await health.stop();
     const bad = (w: WrkResult, allowed: string[]) =>
       Object.entries(statusesOf(w)).filter(([s]) => !allowed.includes(s)).reduce((n, [, c]) => n + c, 0) + socketErrors(w);
@@ -210,7 +209,7 @@ async function hungDrill(): Promise<DrillResult> {
     };
   } finally {
     redis.resume();
-    await stopServer(app, 15_000);
+    await app.stop("SIGTERM", 15_000);
     await stopRedis(redis);
   }
 }
@@ -220,14 +219,14 @@ async function persistenceDrill(): Promise<DrillResult> {
   const redis: RedisProcess = await startRedis({ appendonly: true });
   const app = await startApp("persistence", { REDIS_URL: redis.url, REDIS_KEY_PREFIX: "drill-aof:" });
   try {
-    if ((await waitForStatus(app.url + "/visits", 5000)) < 0) throw new Error("/visits never answered 200");
-    const w = await runWrk({ url: app.url + "/visits", seconds: 1, connections: 10, countStatuses: true });
-    const beforeRes = await timedGet(app.url + "/visits");
+    if ((await waitForStatus(app.url("/visits"), 5000)) < 0) throw new Error("/visits never answered 200");
+    const w = await runWrk({ url: app.url("/visits"), seconds: 1, connections: 10, countStatuses: true });
+    const beforeRes = await timedGet(app.url("/visits"));
     const before = Number(JSON.parse(beforeRes.body).visits);
     const t0 = performance.now();
     await redis.restart();
-    const recoveryMs = await waitForStatus(app.url + "/visits", 15_000, 200, 10);
-    const afterRes = await timedGet(app.url + "/visits");
+    const recoveryMs = await waitForStatus(app.url("/visits"), 15_000, 200, 10);
+    const afterRes = await timedGet(app.url("/visits"));
     let after = NaN;
     try {
       after = Number(JSON.parse(afterRes.body).visits);
@@ -242,7 +241,7 @@ async function persistenceDrill(): Promise<DrillResult> {
     ];
     return { drill: "persistence", ok: checks.every((c) => c.ok), checks, figures: { loadRequests: w.requests, before, after, recoveryMs, restartMs } };
   } finally {
-    await stopServer(app, 15_000);
+    await app.stop("SIGTERM", 15_000);
     await stopRedis(redis);
   }
 }
@@ -252,19 +251,19 @@ async function stormDrill(): Promise<DrillResult> {
   const redis = await startRedis();
   const app = await startApp("storm", { REDIS_URL: redis.url, REDIS_KEY_PREFIX: "drill-storm:" });
   try {
-    await waitForStatus(app.url + "/visits", 5000);
-    await runWrk({ url: app.url + "/", seconds: 1 });
+    await waitForStatus(app.url("/visits"), 5000);
+    await runWrk({ url: app.url("/"), seconds: 1 });
     await Bun.sleep(1000);
-    const baseline = memory(app.pid).rssMb;
-    const rss = sampleRss(app.pid, 100);
-    const r = await runStorm(app.url, stormTotal, 16);
-    const peak = Math.max(...rss.samples.map((s) => s.rssMb), memory(app.pid).rssMb);
-    const health = await timedGet(app.url + "/health");
+    const baseline = memory(app.proc.pid).rssMb;
+    const rss = sampleRss(app.proc.pid, 100);
+    const r = await runStorm(app.origin, stormTotal, 16);
+    const peak = Math.max(...rss.samples.map((s) => s.rssMb), memory(app.proc.pid).rssMb);
+    const health = await timedGet(app.url("/health"));
     // Give the GC time to hand memory back (bounded: up to 10 s).
-    let settled = memory(app.pid).rssMb;
+    let settled = memory(app.proc.pid).rssMb;
     for (let i = 0; i < 20 && settled > baseline + 16; i++) {
       await Bun.sleep(500);
-      settled = memory(app.pid).rssMb;
+      settled = memory(app.proc.pid).rssMb;
     }
     rss.stop();
     const checks = [
@@ -275,7 +274,7 @@ async function stormDrill(): Promise<DrillResult> {
     ];
     return { drill: "storm", ok: checks.every((c) => c.ok), checks, figures: { ...r, rssMb: { baseline, peak, settled } } };
   } finally {
-    await stopServer(app, 15_000);
+    await app.stop("SIGTERM", 15_000);
     await stopRedis(redis);
   }
 }
