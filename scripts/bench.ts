@@ -16,10 +16,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  ROOT, fileSizeMb, freePort, locateBinary, median, memory, round, runWrk, startRedis, startServer,
-  stopRedis, stopServer, type Proc, type WrkResult,
-} from "./bench/lib";
+import { ROOT, fileSizeMb, locateBinary, median, memory, round, runWrk, startRedis, stopRedis, type WrkResult } from "./bench/lib";
+import { startService, type Service } from "../tests/helpers/service";
 
 const { values: args } = parseArgs({
   options: {
@@ -60,51 +58,53 @@ const redis = await startRedis();
 const logDir = join(ROOT, ".bench");
 mkdirSync(logDir, { recursive: true });
 
-const appEnv = (port: number) => ({
-  PORT: String(port),
+// The inherited env plus these; startService sets PORT.
+const appEnv = {
+  ...process.env,
   HOST: "127.0.0.1",
   REDIS_URL: redis.url,
   REDIS_KEY_PREFIX: "bench:",
   LOG_LEVEL: "info",
   AUTH_USERS: "bench:bench",
   ...extraEnv,
-});
+};
+// Polls /ready every ~1 ms: the cold-start figure is spawn to the first 200 (readyMs).
+const startApp = (log: string) =>
+  startService({ command: [binary], cwd: ROOT, env: appEnv, intervalMs: 1, output: { file: join(logDir, log) } });
 
-let app: Proc | undefined;
-let ceiling: Proc | undefined;
+let app: Service | undefined;
+let ceiling: Service | undefined;
 try {
   // ---------------------------------------------------------------- cold start
   log(`binary ${binary} (${fileSizeMb(binary)} MiB); cold start x${starts}`);
   const coldMs: number[] = [];
   const coldRss: number[] = [];
   for (let i = 0; i < starts; i++) {
-    const port = await freePort();
-    const p = await startServer({ cmd: [binary], env: appEnv(port), port, logFile: join(logDir, "cold.log") });
-    coldMs.push(round(p.startMs, 1));
-    coldRss.push(memory(p.pid).rssMb);
-    await stopServer(p, 10_000);
+    const p = await startApp("cold.log");
+    coldMs.push(round(p.readyMs, 1));
+    coldRss.push(memory(p.proc.pid).rssMb);
+    await p.stop("SIGTERM", 10_000);
     await Bun.sleep(100);
   }
 
   // ---------------------------------------------------------------- servers under test
-  const appPort = await freePort();
-  app = await startServer({ cmd: [binary], env: appEnv(appPort), port: appPort, logFile: join(logDir, "app.log") });
-  const ceilPort = await freePort();
-  ceiling = await startServer({
-    cmd: [process.execPath, "scripts/bench/ceiling.ts"],
-    env: { PORT: String(ceilPort), REDIS_URL: redis.url, REDIS_KEY_PREFIX: "ceiling:" },
-    port: ceilPort,
-    logFile: join(logDir, "ceiling.log"),
+  app = await startApp("app.log");
+  ceiling = await startService({
+    command: [process.execPath, "scripts/bench/ceiling.ts"],
+    cwd: ROOT,
+    env: { ...process.env, REDIS_URL: redis.url, REDIS_KEY_PREFIX: "ceiling:" },
+    intervalMs: 1,
+    output: { file: join(logDir, "ceiling.log") },
   });
   await Bun.sleep(1000);
-  const idle = memory(app.pid);
-  log(`idle RSS bun-k8s ${idle.rssMb} MiB; ceiling ${memory(ceiling.pid).rssMb} MiB`);
+  const idle = memory(app.proc.pid);
+  log(`idle RSS bun-k8s ${idle.rssMb} MiB; ceiling ${memory(ceiling.proc.pid).rssMb} MiB`);
 
   const servers = { "bun-k8s": app, ceiling } as const;
   type Name = keyof typeof servers;
   for (const route of routes) {
     for (const name of Object.keys(servers) as Name[]) {
-      const url = servers[name].url + route;
+      const url = servers[name].url(route);
       const probe = await fetch(url);
       await probe.arrayBuffer();
       if (probe.status !== 200) throw new Error(`${name} ${route} answered ${probe.status}`);
@@ -118,16 +118,16 @@ try {
     const order: Name[] = r % 2 === 0 ? ["bun-k8s", "ceiling"] : ["ceiling", "bun-k8s"];
     for (const route of routes) {
       for (const name of order) {
-        const res = await runWrk({ url: servers[name].url + route, seconds, connections });
+        const res = await runWrk({ url: servers[name].url(route), seconds, connections });
         runs[route]![name].push(res);
         const bad = res.non2xx + res.errors.read + res.errors.write + res.errors.timeout + res.errors.connect;
         log(`round ${r + 1}/${rounds} ${route.padEnd(8)} ${name.padEnd(8)} ${Math.round(res.rps).toString().padStart(7)} req/s  p99 ${res.latencyMs.p99.toFixed(2)} ms${bad ? `  ERRORS ${bad}` : ""}`);
       }
     }
   }
-  const peak = memory(app.pid);
+  const peak = memory(app.proc.pid);
   await Bun.sleep(2000);
-  const afterLoad = memory(app.pid);
+  const afterLoad = memory(app.proc.pid);
 
   // ---------------------------------------------------------------- summary
   const summarize = (xs: WrkResult[]) => ({
@@ -201,7 +201,7 @@ try {
   if (errors > 0) log(`WARNING: ${errors} failed or non-2xx responses during the benchmark`);
   process.exitCode = args.check && (Object.values(targets).some((t) => !t.met) || errors > 0) ? 1 : 0;
 } finally {
-  if (app) await stopServer(app, 10_000);
-  if (ceiling) await stopServer(ceiling, 5_000);
+  if (app) await app.stop("SIGTERM", 10_000);
+  if (ceiling) await ceiling.stop("SIGTERM", 5_000);
   await stopRedis(redis);
 }
