@@ -1,13 +1,11 @@
-// Shared helpers for `bun run bench`, `bun run drill` and tests/resilience.test.ts:
-// find or build the binary, start the service, drive wrk, read RSS from /proc.
+// Shared helpers for `bun run bench` and `bun run drill`: find or build the binary, drive wrk,
+// read RSS from /proc (starting and stopping the service: tests/helpers/service.ts).
 // Loopback only; every wait is bounded in time.
 import { spawn, type Subprocess } from "bun";
-import { existsSync, openSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "../..");
-export const LOOPBACK = "127.0.0.1";
 
 export { freePort, startRedis, stopRedis, type RedisProcess } from "../../tests/helpers/redis";
 
@@ -21,68 +19,6 @@ export async function locateBinary(explicit?: string, log: (s: string) => void =
   const r = Bun.spawnSync([process.execPath, "run", "scripts/build.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`bun run build failed: ${r.stderr.toString()}`);
   return join(ROOT, "dist/bun-k8s");
-}
-
-export interface Proc {
-  proc: Subprocess;
-  port: number;
-  pid: number;
-  url: string;
-  logFile?: string;
-  /** ms from spawn to the first 200 on the ready path. */
-  startMs: number;
-  exited: Promise<number>;
-}
-
-export interface StartOptions {
-  cmd: string[];
-  env?: Record<string, string | undefined>;
-  port: number;
-  readyPath?: string;
-  timeoutMs?: number;
-  logFile?: string;
-}
-
-/** Spawns a server and polls GET readyPath until 200 (every ~1 ms, bounded). */
-export async function startServer(o: StartOptions): Promise<Proc> {
-  const readyPath = o.readyPath ?? "/ready";
-  const out = o.logFile ? openSync(o.logFile, "a") : "ignore";
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...o.env })) if (v !== undefined) env[k] = v;
-  const t0 = performance.now();
-  const proc = spawn(o.cmd, { cwd: ROOT, env, stdout: out, stderr: out, stdin: "ignore" });
-  const url = `http://${LOOPBACK}:${o.port}`;
-  const deadline = t0 + (o.timeoutMs ?? 10_000);
-  let exitCode: number | null = null;
-  void proc.exited.then((c) => (exitCode = c));
-  while (performance.now() < deadline) {
-    if (exitCode !== null) throw new Error(`${o.cmd.join(" ")} exited with ${exitCode} before it was ready`);
-    try {
-      const res = await fetch(url + readyPath, { keepalive: false });
-      await res.arrayBuffer();
-      if (res.status === 200) {
-        const startMs = performance.now() - t0;
-        return { proc, port: o.port, pid: proc.pid, url, logFile: o.logFile, startMs, exited: proc.exited };
-      }
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(1);
-  }
-  proc.kill("SIGKILL");
-  throw new Error(`${o.cmd.join(" ")} not ready on ${url}${readyPath} within ${o.timeoutMs ?? 10_000} ms`);
-}
-
-/** Stops a server we started: SIGTERM, then SIGKILL after graceMs. Returns the exit code. */
-export async function stopServer(p: Proc, graceMs = 15_000): Promise<number> {
-  if (p.proc.exitCode !== null) return p.proc.exitCode;
-  p.proc.kill("SIGTERM");
-  const code = await Promise.race([p.exited, Bun.sleep(graceMs).then(() => null)]);
-  if (code === null) {
-    p.proc.kill("SIGKILL");
-    return await p.exited;
-  }
-  return code;
 }
 
 /** VmRSS / VmHWM of a process in MiB, from /proc/<pid>/status. */
