@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, startRedis, stopRedis } from "../tests/helpers/redis";
+import { startService, type Service } from "../tests/helpers/service";
 import { formatSummary, type Summary } from "../tests/e2e/harness";
 import { parseSuiteArgs, runSuite, UsageError } from "../tests/e2e/run";
 
@@ -59,7 +60,6 @@ async function local(passthrough: string[], flags: { build: boolean; source: boo
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? tmpdir(),
-    PORT: String(port),
     HOST: "127.0.0.1",
     STORE: "redis",
     REDIS_HOST: "127.0.0.1",
@@ -74,29 +74,28 @@ async function local(passthrough: string[], flags: { build: boolean; source: boo
     SHUTDOWN_TIMEOUT_SECONDS: "5",
     MAX_STRESS_SECONDS: "5",
   };
-  const log = Bun.file(logFile);
-  const service = Bun.spawn(command, { cwd: logDir, env, stdout: log, stderr: log });
   const baseUrl = `http://127.0.0.1:${port}`;
-  console.log(`e2e: ${command.map((c) => c.replace(ROOT + "/", "")).join(" ")} on ${baseUrl}, redis-server on 127.0.0.1:${redis.port} (pid ${service.pid})`);
 
+  let service: Service | undefined;
   let summary: Summary | null = null;
   let code = 1;
   try {
-    // 3. Wait until it is ready (Redis connected, /ready 200).
-    const deadline = Date.now() + 20_000;
-    let ready = false;
-    while (Date.now() < deadline && service.exitCode === null) {
-      const r = await fetch(`${baseUrl}/ready`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
-      const v = await fetch(`${baseUrl}/visits/count`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
-      if (r?.status === 200 && v?.status === 200) {
-        ready = true;
-        break;
-      }
-      await Bun.sleep(100);
-    }
-    if (!ready) {
-      console.error(`e2e: the service did not become ready on ${baseUrl} (exit code ${service.exitCode})`);
-    } else {
+    // 3. Start it and wait until it is ready (Redis connected: /ready and /visits/count 200).
+    service = await startService({
+      command,
+      cwd: logDir,
+      env,
+      port,
+      readyPath: ["/ready", "/visits/count"],
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      output: { file: logFile },
+    }).catch((err: Error) => {
+      console.error(`e2e: the service did not become ready on ${baseUrl}: ${err.message.split("\n")[0]}`);
+      return undefined;
+    });
+    if (service) {
+      console.log(`e2e: ${command.map((c) => c.replace(ROOT + "/", "")).join(" ")} on ${baseUrl}, redis-server on 127.0.0.1:${redis.port} (pid ${service.proc.pid})`);
       // 4. The HTTP part of the suite: one process, so exactly one `server`, probes may be toggled.
       const options = parseSuiteArgs(
         ["--base-url", baseUrl, "--only", "http", "--single-process", "--expect-servers", "1", "--username", E2E_USER, "--password", E2E_PASSWORD, ...passthrough],
@@ -107,19 +106,19 @@ async function local(passthrough: string[], flags: { build: boolean; source: boo
     }
   } finally {
     // 5. Stop: SIGTERM must drain and exit 0 (the same path as a pod deletion).
-    const stopStarted = performance.now();
-    service.kill("SIGTERM");
-    const exited = await Promise.race([service.exited, Bun.sleep(15_000).then(() => null)]);
-    if (exited === null) {
-      service.kill("SIGKILL");
-      await service.exited;
-      console.error("e2e: FAIL the service did not exit within 15 s of SIGTERM");
-      code = 1;
-    } else if (exited !== 0) {
-      console.error(`e2e: FAIL the service exited with code ${exited} after SIGTERM (expected 0)`);
-      code = 1;
-    } else {
-      console.log(`e2e: service stopped on SIGTERM with exit code 0 in ${Math.round(performance.now() - stopStarted)} ms`);
+    if (service) {
+      const stopStarted = performance.now();
+      const exited = await service.stop("SIGTERM", 15_000);
+      const stopMs = Math.round(performance.now() - stopStarted);
+      if (service.proc.signalCode === "SIGKILL" && stopMs >= 15_000) {
+        console.error("e2e: FAIL the service did not exit within 15 s of SIGTERM");
+        code = 1;
+      } else if (exited !== 0) {
+        console.error(`e2e: FAIL the service exited with code ${exited} after SIGTERM (expected 0)`);
+        code = 1;
+      } else {
+        console.log(`e2e: service stopped on SIGTERM with exit code 0 in ${stopMs} ms`);
+      }
     }
     await stopRedis(redis);
     const text = await Bun.file(logFile).text().catch(() => "");
