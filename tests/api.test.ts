@@ -1,13 +1,10 @@
 // Every route of the service through app.handle(), against both stores where state is involved.
 import { afterAll, describe, expect, test } from "bun:test";
-import type { Store } from "../src/store/types";
 import { MemoryStore } from "../src/store/memory";
-import { BASE, call, testApp, testRedisStore } from "./helpers/app";
+import { BASE, bothStores, call, testApp } from "./helpers/app";
 
-const opened: Store[] = [];
-afterAll(async () => {
-  await Promise.all(opened.map((s) => s.close()));
-});
+const stores = bothStores();
+afterAll(stores.closeAll);
 
 describe("probes and toggles", () => {
   test("health and readiness, disable and enable", async () => {
@@ -196,16 +193,7 @@ describe("chaos", () => {
   });
 });
 
-const storeKinds: Array<[string, () => Promise<Store>]> = [
-  ["memory", async () => new MemoryStore()],
-  ["redis", async () => {
-    const s = await testRedisStore();
-    opened.push(s);
-    return s;
-  }],
-];
-
-for (const [kind, makeStore] of storeKinds) {
+for (const [kind, makeStore] of stores.kinds) {
   describe(`state routes (${kind} store)`, () => {
     test("GET /visits increments a shared counter; /visits/count reads it", async () => {
       const store = await makeStore();

@@ -1,8 +1,7 @@
 // One contract, two implementations: the embedded store must behave like Redis.
 import { afterAll, describe, expect, test } from "bun:test";
-import { MemoryStore } from "../src/store/memory";
-import type { ReplicaInfo, Store } from "../src/store/types";
-import { testRedisStore } from "./helpers/app";
+import type { ReplicaInfo } from "../src/store/types";
+import { bothStores } from "./helpers/app";
 
 const replica = (id: string): ReplicaInfo => ({
   id,
@@ -15,21 +14,10 @@ const replica = (id: string): ReplicaInfo => ({
   visits: 2,
 });
 
-const opened: Store[] = [];
-afterAll(async () => {
-  await Promise.all(opened.map((s) => s.close()));
-});
+const stores = bothStores();
+afterAll(stores.closeAll);
 
-const factories: Array<[string, () => Promise<Store>]> = [
-  ["memory", async () => new MemoryStore()],
-  ["redis", async () => {
-    const s = await testRedisStore();
-    opened.push(s);
-    return s;
-  }],
-];
-
-for (const [name, make] of factories) {
+for (const [name, make] of stores.kinds) {
   describe(`Store contract: ${name}`, () => {
     test("visits start at 0 and increment atomically under concurrency", async () => {
       const s = await make();

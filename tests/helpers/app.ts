@@ -86,3 +86,20 @@ export async function call(
   }
   return { status: res.status, headers: res.headers, text, json };
 }
+
+/**
+ * The two Store implementations, for suites that must pass on each. Redis stores are isolated by
+ * key prefix on the test server; call closeAll() in afterAll.
+ */
+export function bothStores() {
+  const opened: Store[] = [];
+  const kinds: Array<[name: "memory" | "redis", make: () => Promise<Store>]> = [
+    ["memory", async () => new MemoryStore()],
+    ["redis", async () => {
+      const store = await testRedisStore();
+      opened.push(store);
+      return store;
+    }],
+  ];
+  return { kinds, closeAll: async () => void (await Promise.all(opened.map((s) => s.close()))) };
+}
