@@ -94,11 +94,18 @@ async function serve(config: Config) {
     logger.error("uncaught exception", { error: err.stack ?? String(err) });
   });
 
+  // `bun run start`, `timeout` and a terminal's Ctrl-C signal the whole process group, and the
+  // parent forwards the signal too, so one keypress can arrive twice within milliseconds. Only a
+  // signal that comes after this window means "stop now".
+  const DUPLICATE_SIGNAL_MS = 500;
+  let firstSignalAt = 0;
   const shutdown = async (signal: NodeJS.Signals) => {
     if (!lifecycle.beginShutdown()) {
+      if (performance.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
       logger.warn("second signal: exiting now", { signal });
       process.exit(signal === "SIGINT" ? 130 : 143);
     }
+    firstSignalAt = performance.now();
     logger.info("shutdown: readiness is now 503; still serving while endpoints are removed", {
       signal,
       delay_seconds: config.shutdownDelaySeconds,

@@ -56,13 +56,23 @@ describe("process", () => {
     expect(logs).toContain("shutdown complete");
   });
 
-  test("SIGINT drains the same way; a second signal exits at once", async () => {
+  test("SIGINT drains the same way; a second signal (after the duplicate window) exits at once", async () => {
     const app = await start({ SHUTDOWN_DELAY_SECONDS: "30" });
     app.proc.kill("SIGINT");
-    await Bun.sleep(200);
+    app.proc.kill("SIGINT"); // the same Ctrl-C delivered twice (process group + forwarding parent)
+    await Bun.sleep(700);
+    expect(app.proc.exitCode).toBeNull();
     expect((await fetch(app.url("/ready"))).status).toBe(503);
     app.proc.kill("SIGINT");
     expect(await app.proc.exited).toBe(130);
+  });
+
+  test("a signal delivered twice at once still drains gracefully and exits 0", async () => {
+    const app = await start({ SHUTDOWN_DELAY_SECONDS: "1" });
+    app.proc.kill("SIGTERM");
+    app.proc.kill("SIGTERM");
+    expect(await app.proc.exited).toBe(0);
+    expect(await app.output()).toContain("shutdown complete");
   });
 
   test("POST /crash answers, then the process exits non-zero", async () => {
