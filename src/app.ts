@@ -1,5 +1,5 @@
 import { openapi } from "@elysiajs/openapi";
-import { Elysia } from "elysia";
+import { Elysia, ElysiaCustomStatusResponse, type Context } from "elysia";
 import type { AppDeps } from "./deps";
 import { HttpError, REDIS_UNAVAILABLE } from "./errors";
 import { authModule } from "./modules/auth";
@@ -29,6 +29,24 @@ function statusOf(value: unknown): number {
 export function createApp(deps: AppDeps) {
   const { config, logger, metrics } = deps;
   const accessLog = logger.enabled("debug");
+
+  // Returns the response unchanged: Elysia 1.4's error path replaces the response with whatever a
+  // mapResponse hook returns, even undefined.
+  const recordResponse = (ctx: Context & Timed & { responseValue?: unknown }) => {
+    const value = ctx.responseValue;
+    const start = ctx[started];
+    if (start === undefined) return value;
+    const seconds = (performance.now() - start) / 1000;
+    const status =
+      value instanceof Response ? value.status : value instanceof ElysiaCustomStatusResponse ? value.code : statusOf(ctx.set.status);
+    const route = ctx.route || "unmatched";
+    if (config.metricsEnabled) metrics.recordRequest(ctx.request.method, route, status, seconds);
+    else metrics.requestsServed++;
+    if (accessLog) {
+      logger.debug("request", { method: ctx.request.method, path: ctx.path, route, status, ms: +(seconds * 1000).toFixed(2) });
+    }
+    return value;
+  };
 
   // Bun drops WebSocket frames past this before they reach JS; /ws/echo enforces the exact cap.
   return new Elysia({ websocket: { maxPayloadLength: Math.max(config.maxWsMessageBytes * 2, 16 * 1024) } })
@@ -77,18 +95,11 @@ export function createApp(deps: AppDeps) {
       set.status = 500;
       return { error: "internal error" };
     })
-    .onAfterResponse((ctx) => {
-      const start = (ctx as Timed)[started];
-      if (start === undefined) return;
-      const seconds = (performance.now() - start) / 1000;
-      const status = statusOf(ctx.set.status);
-      const route = ctx.route || "unmatched";
-      if (config.metricsEnabled) metrics.recordRequest(ctx.request.method, route, status, seconds);
-      else metrics.requestsServed++;
-      if (accessLog) {
-        logger.debug("request", { method: ctx.request.method, path: ctx.path, route, status, ms: +(seconds * 1000).toFixed(2) });
-      }
-    })
+    // Recorded while the response is mapped, synchronously: onAfterResponse would schedule a
+    // setImmediate and an async closure per request. Latency is therefore time to a ready
+    // response (for streams, to the first byte). isAsync/hasReturn are given so Elysia does not
+    // guess them from the (minified) source text.
+    .on("mapResponse", { fn: recordResponse, isAsync: false, hasReturn: true } as never)
     .use(
       openapi({
         path: "/openapi",
