@@ -6,17 +6,20 @@ import { CpuStress, MemoryBallast } from "./stress";
 
 const tags = ["chaos"];
 
+/** The one CHAOS_ENABLED switch: chaos routes and fault injection answer 403 when it is off. */
+export function assertChaosEnabled(config: AppDeps["config"]): void {
+  if (!config.chaosEnabled) {
+    throw new HttpError(403, { error: "chaos endpoints are disabled", hint: "set CHAOS_ENABLED=true" });
+  }
+}
+
 /** Fault tools: crash, CPU stress (in workers) and memory stress. Off with CHAOS_ENABLED=false. */
 export const chaosModule = (deps: AppDeps) => {
   const { config, logger, hostname } = deps;
   const cpus = Math.max(1, availableParallelism());
   const cpu = new CpuStress(cpus * 2);
   const ballast = new MemoryBallast();
-  const guard = () => {
-    if (!config.chaosEnabled) {
-      throw new HttpError(403, { error: "chaos endpoints are disabled", hint: "set CHAOS_ENABLED=true" });
-    }
-  };
+  const guard = () => assertChaosEnabled(config);
 
   return new Elysia()
     .post("/crash", () => {

@@ -1,6 +1,7 @@
 import { Elysia, t, type AnyElysia } from "elysia";
 import type { AppDeps } from "../../deps";
 import { HttpError } from "../../errors";
+import { assertChaosEnabled } from "../chaos";
 import {
   FAULT_EXEMPT_PREFIXES,
   FaultInjector,
@@ -92,9 +93,7 @@ export const faultsModule = (deps: AppDeps) => {
       detail: { tags, summary: "Fault injection settings and counts of injected faults" },
     })
     .post("/faults/enable", ({ body }) => {
-      if (!config.chaosEnabled) {
-        throw new HttpError(403, { error: "chaos endpoints are disabled", hint: "set CHAOS_ENABLED=true" });
-      }
+      assertChaosEnabled(config);
       const settings: FaultSettings = {
         errorRate: body?.error_rate ?? defaults.errorRate,
         status: body?.status ?? defaults.status,
