@@ -210,6 +210,15 @@ export function loadConfig(env: Record<string, string | undefined> = {}, argv: r
   return parseCli(argv, env).config;
 }
 
+/** Host and port of a Redis given as a URL (wins) or host and port; never the password. */
+export function redisEndpoint(url: string | undefined, host: string | undefined, port: number): { host: string; port: number } {
+  if (url) {
+    const parsed = new URL(url);
+    return { host: parsed.hostname, port: Number(parsed.port || 6379) };
+  }
+  return { host: host ?? "localhost", port };
+}
+
 /** Which store the config selects: Redis when a URL or host is given (or forced), else memory. */
 export function selectedStore(config: Config): "memory" | "redis" {
   if (config.store !== "auto") return config.store;

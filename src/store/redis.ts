@@ -1,4 +1,5 @@
 import type { createClient } from "redis";
+import { redisEndpoint } from "../config";
 import type { Logger } from "../logger";
 import { StoreUnavailableError, type ReplicaInfo, type Session, type Store } from "./types";
 
@@ -62,10 +63,7 @@ export class RedisStore implements Store {
     this.#prefix = options.keyPrefix;
     this.#log = options.logger;
     this.#timeoutMs = options.timeoutMs;
-    const target = options.url ? new URL(options.url) : undefined;
-    this.location = target
-      ? { host: target.hostname, port: Number(target.port || 6379) }
-      : { host: options.host ?? "localhost", port: options.port };
+    this.location = redisEndpoint(options.url, options.host, options.port);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../../deps";
+import { redisEndpoint } from "../../config";
 import { REVISION, VERSION } from "../../version";
 import { prefersHtml, uiPageResponse } from "../ui";
 
@@ -21,11 +22,9 @@ export function podInfo(env: AppDeps["env"], hostname: string) {
 
 /** Where the configured Redis is, as the original app reported it (never the password). */
 export function redisTarget(config: AppDeps["config"]): { host: string | null; port: number | null } {
-  if (config.redisUrl) {
-    const url = new URL(config.redisUrl);
-    return { host: url.hostname, port: Number(url.port || 6379) };
-  }
-  return config.redisHost ? { host: config.redisHost, port: config.redisPort } : { host: null, port: null };
+  return config.redisUrl || config.redisHost
+    ? redisEndpoint(config.redisUrl, config.redisHost, config.redisPort)
+    : { host: null, port: null };
 }
 
 export const infoModule = (deps: AppDeps) => {
