@@ -82,9 +82,6 @@ export function createApp(deps: AppDeps) {
         case "VALIDATION":
           set.status = 422;
           return { error: "invalid request", detail: validationSummary(error) };
-        case "INVALID_COOKIE_SIGNATURE":
-          set.status = 401;
-          return { detail: "session expired" };
       }
       const status = "status" in error ? statusOf((error as { status: unknown }).status) : 500;
       if (status >= 400 && status < 500) {
