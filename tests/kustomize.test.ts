@@ -272,6 +272,7 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
           expect(dep.spec!.template.metadata!.labels).toMatchObject(selector);
           expect(dep.spec!.selector.matchLabels).toMatchObject(selector);
           const target = svc.spec!.ports![0]!.targetPort;
+          expect(target).toBe(port); // by name, so a container port renumbering cannot break it
           const c = pod(dep).containers[0]!;
           expect(c.ports!.some((p) => p.name === target || p.containerPort === target)).toBe(true);
         }
