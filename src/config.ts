@@ -206,8 +206,11 @@ function validRedisUrl(value: string): boolean {
   }
 }
 
-export function loadConfig(env: Record<string, string | undefined> = {}, argv: readonly string[] = []): Config {
-  return parseCli(argv, env).config;
+/** The settings that are not secret, by lower-case variable name (GET /config); unset is null. */
+export function publicConfig(config: Config): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const v of CONFIG_VARS) if (!v.secret) shown[v.env.toLowerCase()] = config[v.key] ?? null;
+  return shown;
 }
 
 /** Host and port of a Redis given as a URL (wins) or host and port; never the password. */

@@ -1,4 +1,3 @@
-import type { UserTable } from "./auth/users";
 import type { Config } from "./config";
 import type { Lifecycle } from "./lifecycle";
 import type { Logger } from "./logger";
@@ -12,7 +11,6 @@ export interface AppDeps {
   lifecycle: Lifecycle;
   metrics: Metrics;
   logger: Logger;
-  users: UserTable;
   /** os.hostname(): the pod name in Kubernetes. */
   hostname: string;
   /** This replica's id in /replicas (POD_NAME, or hostname-pid outside Kubernetes). */

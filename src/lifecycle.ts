@@ -12,7 +12,6 @@ export class Lifecycle {
   readinessOverride = true;
   livenessOverride = true;
   readonly startedAt = new Date();
-  #listeners = new Set<(phase: Phase) => void>();
 
   get ready(): boolean {
     return this.phase === "serving" && this.readinessOverride;
@@ -37,12 +36,7 @@ export class Lifecycle {
   setLiveness(enabled: boolean) {
     this.livenessOverride = enabled;
   }
-  onChange(listener: (phase: Phase) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
   #set(phase: Phase) {
     this.phase = phase;
-    for (const l of this.#listeners) l(phase);
   }
 }

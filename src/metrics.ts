@@ -1,10 +1,10 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
-import { HttpMetrics } from "./http-metrics";
+import { HttpMetrics } from "./http/request-metrics";
 
 /** Prometheus metrics of one app instance (its own registry, so tests can build many apps). */
 export class Metrics {
   readonly registry = new Registry();
-  /** http_requests_total and http_request_duration_seconds (see src/http-metrics.ts). */
+  /** http_requests_total and http_request_duration_seconds (see src/http/request-metrics.ts). */
   readonly http = new HttpMetrics();
   readonly visits: Counter;
   readonly ready: Gauge;

@@ -1,7 +1,6 @@
 // Builds an app the way main.ts does, with injectable parts, for app.handle() tests.
 import { createApp } from "../../src/app";
-import { DEMO_USERS, parseUsers } from "../../src/auth/users";
-import { loadConfig, type Config } from "../../src/config";
+import { parseCli, type Config } from "../../src/config";
 import type { AppDeps } from "../../src/deps";
 import { Lifecycle } from "../../src/lifecycle";
 import { silentLogger } from "../../src/logger";
@@ -12,6 +11,11 @@ import type { Store } from "../../src/store/types";
 
 export const BASE = "http://localhost";
 
+/** The config the service would load from this environment (and no flags). */
+export function configFrom(env: Record<string, string | undefined> = {}): Config {
+  return parseCli([], env).config;
+}
+
 export interface TestAppOptions {
   env?: Record<string, string>;
   store?: Store;
@@ -20,7 +24,7 @@ export interface TestAppOptions {
 }
 
 export function testDeps(options: TestAppOptions = {}): AppDeps {
-  const config: Config = loadConfig({ SHUTDOWN_DELAY_SECONDS: "0", ...options.env });
+  const config = configFrom({ SHUTDOWN_DELAY_SECONDS: "0", ...options.env });
   const lifecycle = new Lifecycle();
   lifecycle.markStarted();
   return {
@@ -29,7 +33,6 @@ export function testDeps(options: TestAppOptions = {}): AppDeps {
     lifecycle,
     metrics: new Metrics({ defaultMetrics: false }),
     logger: silentLogger,
-    users: parseUsers(config.authUsers ?? DEMO_USERS),
     hostname: "test-host",
     replicaId: "test-host-1",
     env: options.podEnv ?? {},

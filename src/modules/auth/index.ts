@@ -1,21 +1,29 @@
 import { Elysia, t } from "elysia";
 import { signCookie, unsignCookie } from "elysia/utils";
 import { randomBytes } from "node:crypto";
-import { authenticate } from "../../auth/users";
 import type { AppDeps } from "../../deps";
-import { HttpError } from "../../errors";
+import { HttpError } from "../../http/errors";
+import { authenticate, DEMO_USERS, parseUsers } from "./users";
 
 const tags = ["auth"];
-export const SESSION_COOKIE = "session_id";
 /** Longer cookies are not ours (an id is 43 characters, 87 when signed). */
 const MAX_COOKIE_LENGTH = 512;
 
-const notAuthenticated = () => new HttpError(401, { detail: "not authenticated" });
-const sessionExpired = () => new HttpError(401, { detail: "session expired" });
+// `detail` is what the FastAPI original sent; `error` is the field every other route has.
+const unauthorized = (detail: string) => new HttpError(401, detail, { detail });
+const notAuthenticated = () => unauthorized("not authenticated");
+const sessionExpired = () => unauthorized("session expired");
 
-/** Cookie sessions stored in the shared store, so any replica can answer /me. */
+/**
+ * Cookie sessions stored in the shared store, so any replica can answer /me. The user table is
+ * AUTH_USERS; an invalid one throws ConfigError when the module is built, so the service does not start.
+ */
 export const authModule = (deps: AppDeps) => {
-  const { config, store, users, logger } = deps;
+  const { config, store, logger } = deps;
+  const users = parseUsers(config.authUsers ?? DEMO_USERS);
+  if (!config.authUsers) {
+    logger.warn("AUTH_USERS is not set: demo users admin/admin and user/user are active; set AUTH_USERS before exposing this service");
+  }
   const cookieOptions = {
     httpOnly: true,
     sameSite: "lax" as const,
@@ -44,7 +52,7 @@ export const authModule = (deps: AppDeps) => {
     .post("/login", async ({ body, cookie: { session_id } }) => {
       if (!(await authenticate(users, body.username, body.password))) {
         logger.info("login failed", { username: body.username.slice(0, 64) });
-        throw new HttpError(401, { detail: "invalid credentials" });
+        throw unauthorized("invalid credentials");
       }
       const id = randomBytes(32).toString("base64url");
       await store.sessionCreate(id, { username: body.username, createdAt: new Date().toISOString() }, config.sessionTtl);

@@ -1,7 +1,8 @@
 import { Elysia, t } from "elysia";
 import { availableParallelism } from "node:os";
 import type { AppDeps } from "../../deps";
-import { HttpError } from "../../errors";
+import { HttpError } from "../../http/errors";
+import { decimalInt } from "../../http/numbers";
 import { CpuStress, MemoryBallast } from "./stress";
 
 const tags = ["chaos"];
@@ -9,7 +10,7 @@ const tags = ["chaos"];
 /** The one CHAOS_ENABLED switch: chaos routes and fault injection answer 403 when it is off. */
 export function assertChaosEnabled(config: AppDeps["config"]): void {
   if (!config.chaosEnabled) {
-    throw new HttpError(403, { error: "chaos endpoints are disabled", hint: "set CHAOS_ENABLED=true" });
+    throw new HttpError(403, "chaos endpoints are disabled", { hint: "set CHAOS_ENABLED=true" });
   }
 }
 
@@ -35,7 +36,10 @@ export const chaosModule = (deps: AppDeps) => {
       const seconds = Math.min(requested, config.maxStressSeconds);
       const workers = Math.min(query.workers ?? 1, cpus);
       if (cpu.running + workers > cpu.maxWorkers) {
-        throw new HttpError(429, { error: "too many concurrent stress requests", running_workers: cpu.running });
+        throw new HttpError(429, "too many concurrent stress requests", {
+          detail: { running_workers: cpu.running, max_workers: cpu.maxWorkers },
+          hint: "wait for a running /stress to finish",
+        });
       }
       logger.info("cpu stress", { seconds, workers });
       const started = performance.now();
@@ -50,8 +54,8 @@ export const chaosModule = (deps: AppDeps) => {
       };
     }, {
       query: t.Object({
-        seconds: t.Optional(t.Numeric({ minimum: 0, description: "default 10, capped at MAX_STRESS_SECONDS" })),
-        workers: t.Optional(t.Numeric({ minimum: 1, multipleOf: 1, description: "busy threads, up to the CPU count" })),
+        seconds: t.Optional(decimalInt("seconds", { minimum: 0, maximum: 86_400, description: "default 10, capped at MAX_STRESS_SECONDS" })),
+        workers: t.Optional(decimalInt("workers", { minimum: 1, maximum: 1024, description: "busy threads, up to the CPU count" })),
       }),
       detail: { tags, summary: "Burn CPU for N seconds in worker threads (HPA demo)" },
     })
@@ -73,7 +77,7 @@ export const chaosModule = (deps: AppDeps) => {
       };
     }, {
       query: t.Object({
-        mb: t.Optional(t.Numeric({ minimum: 0, multipleOf: 1, description: "MiB to add, default 64; total capped at MAX_MEMORY_STRESS_MB" })),
+        mb: t.Optional(decimalInt("mb", { minimum: 0, maximum: 1_048_576, description: "MiB to add, default 64; total capped at MAX_MEMORY_STRESS_MB" })),
       }),
       detail: { tags, summary: "Allocate and hold N MiB (OOMKill demo)" },
     })

@@ -1,6 +1,7 @@
 import { Elysia, t, type AnyElysia } from "elysia";
 import type { AppDeps } from "../../deps";
-import { HttpError } from "../../errors";
+import { HttpError } from "../../http/errors";
+import { redispatch } from "../../http/layer";
 import { assertChaosEnabled } from "../chaos";
 import {
   FAULT_EXEMPT_PREFIXES,
@@ -36,45 +37,47 @@ export const faultsModule = (deps: AppDeps) => {
   const injector = new FaultInjector(defaults, metrics);
   if (injector.active) logger.warn("fault injection is on at start", describe(injector.settings));
 
-  // Requests re-dispatched after an injected delay: the hook lets them through.
-  const delayed = new WeakSet<Request>();
+  // Requests handled again after an injected delay, with what was decided on their first pass.
+  const delayed = new WeakMap<Request, { delayMs: number; fail: boolean }>();
   let root: AnyElysia | undefined;
+  let pendingDelays = 0;
+
+  // Errors are thrown, never returned: the HTTP layer renders and counts them like any other error.
+  const injectedError = () =>
+    new HttpError(injector.settings.status, "injected fault", {
+      detail: { status: injector.settings.status },
+      hint: "fault injection is on: POST /faults/disable",
+      headers: { "x-fault-injected": "error" },
+    });
 
   const intercept = (request: Request, set: HookContext["set"]): unknown => {
-    if (delayed.has(request)) return undefined;
+    const again = delayed.get(request);
+    if (again) {
+      set.headers["x-fault-delay-ms"] = String(again.delayMs);
+      if (again.fail) throw injectedError();
+      return undefined;
+    }
     if (isFaultExempt(pathOf(request.url))) return undefined;
     const upgrade = request.headers.get("upgrade") !== null;
     const { delayMs, fail } = injector.decide(!upgrade);
-    const status = injector.settings.status;
-    if (delayMs > 0) {
-      return Bun.sleep(delayMs).then(() => {
-        let response: Response | Promise<Response>;
-        if (fail || !root) {
-          response = Response.json(injector.errorBody(), { status, headers: { "x-fault-injected": "error" } });
-        } else {
-          delayed.add(request);
-          response = root.handle(request);
-        }
-        return Promise.resolve(response).then((res) => {
-          try {
-            res.headers.set("x-fault-delay-ms", String(delayMs));
-          } catch {
-            // immutable headers: the delay is still counted in the metrics
-          }
-          return res;
-        });
-      });
+    if (delayMs > 0 && root) {
+      const arrivedAt = performance.now();
+      const app = root;
+      // The answer comes from the second pass, which the HTTP layer times from arrivedAt.
+      pendingDelays++;
+      return Bun.sleep(delayMs)
+        .then(() => {
+          delayed.set(request, { delayMs, fail });
+          return redispatch(app, request, arrivedAt);
+        })
+        .finally(() => pendingDelays--);
     }
-    if (fail) {
-      set.status = status;
-      set.headers["x-fault-injected"] = "error";
-      return injector.errorBody();
-    }
+    if (fail) throw injectedError();
     return undefined;
   };
   // Destructured on purpose: Elysia infers from this source which context fields every request
   // needs; passing the whole context on would make it build cookies, headers and more for all routes.
-  const faultHook = ({ request, set }: HookContext) => (injector.active ? intercept(request, set) : undefined);
+  const faultHook = ({ request, set }: HookContext) => (injector.active || pendingDelays > 0 ? intercept(request, set) : undefined);
 
   const state = () => ({
     enabled: injector.active,
@@ -101,14 +104,12 @@ export const faultsModule = (deps: AppDeps) => {
         latencyMaxMs: body?.latency_max_ms ?? Math.max(defaults.latencyMaxMs, body?.latency_min_ms ?? 0),
       };
       if (settings.latencyMinMs > settings.latencyMaxMs) {
-        throw new HttpError(422, {
-          error: "latency_min_ms is above latency_max_ms",
-          latency_min_ms: settings.latencyMinMs,
-          latency_max_ms: settings.latencyMaxMs,
+        throw new HttpError(422, "latency_min_ms is above latency_max_ms", {
+          detail: { latency_min_ms: settings.latencyMinMs, latency_max_ms: settings.latencyMaxMs },
         });
       }
       if (!injectsSomething(settings)) {
-        throw new HttpError(422, { error: "nothing to inject", hint: "set error_rate above 0 or latency_max_ms above 0" });
+        throw new HttpError(422, "nothing to inject", { hint: "set error_rate above 0 or latency_max_ms above 0" });
       }
       injector.enable(settings);
       logger.warn("fault injection enabled", describe(settings));

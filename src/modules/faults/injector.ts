@@ -103,8 +103,4 @@ export class FaultInjector {
     this.injected[kind]++;
     this.metrics.recordFault(kind);
   }
-
-  errorBody() {
-    return { error: "injected fault", status: this.settings.status, hint: "fault injection is on: POST /faults/disable" };
-  }
 }

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../../deps";
-import { redisEndpoint } from "../../config";
+import { publicConfig, redisEndpoint } from "../../config";
 import { REVISION, VERSION } from "../../version";
 import { prefersHtml, uiPageResponse } from "../ui";
 
@@ -30,30 +30,15 @@ export function redisTarget(config: AppDeps["config"]): { host: string | null; p
 export const infoModule = (deps: AppDeps) => {
   const { config, hostname, store } = deps;
   const redis = redisTarget(config);
-  const publicConfig = {
-    app_name: config.appName,
-    log_level: config.logLevel,
-    max_stress_seconds: config.maxStressSeconds,
-    max_memory_stress_mb: config.maxMemoryStressMb,
+  // Derived values win over the raw ones: where Redis really is (REDIS_URL wins over REDIS_HOST),
+  // the store in use (STORE=auto resolves to one), and whether cookies are signed (the secret is not shown).
+  const shownConfig = {
+    ...publicConfig(config),
     redis_host: redis.host,
     redis_port: redis.port,
     store: store.kind,
-    session_ttl: config.sessionTtl,
-    cookie_secure: config.cookieSecure,
     session_cookie_signed: Boolean(config.sessionSecret),
-    chaos_enabled: config.chaosEnabled,
-    metrics_enabled: config.metricsEnabled,
-    shutdown_delay_seconds: config.shutdownDelaySeconds,
-    shutdown_timeout_seconds: config.shutdownTimeoutSeconds,
-    heartbeat_interval_seconds: config.heartbeatIntervalSeconds,
-    max_body_bytes: config.maxBodyBytes,
-    max_key_length: config.maxKeyLength,
-    max_value_bytes: config.maxValueBytes,
-    max_delay_seconds: config.maxDelaySeconds,
-    max_echo_bytes: config.maxEchoBytes,
-    max_ws_message_bytes: config.maxWsMessageBytes,
-    dns_timeout_ms: config.dnsTimeoutMs,
-    port: config.port,
+    version: VERSION,
   };
 
   const greeting = { message: `Hello from ${config.appName}!`, server: hostname, version: VERSION };
@@ -71,7 +56,7 @@ export const infoModule = (deps: AppDeps) => {
     }, {
       detail: { tags, summary: "Greeting with the name of the pod that answered" },
     })
-    .get("/config", () => ({ ...publicConfig, version: VERSION }), {
+    .get("/config", () => shownConfig, {
       detail: { tags, summary: "Effective configuration (ConfigMap values; secrets never shown)" },
     })
     .get("/version", () => ({ version: VERSION, revision: REVISION, server: hostname, bun: Bun.version }), {

@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../deps";
-import { HttpError } from "../../errors";
+import { HttpError, invalidRequest } from "../../http/errors";
 
 const tags = ["state"];
 const LIST_LIMIT = 1000;
@@ -16,7 +16,7 @@ function checkEncoding(key: string, url: string): void {
   try {
     decodeURIComponent(path.slice(path.indexOf("/kv/") + 4));
   } catch {
-    throw new HttpError(422, { error: "invalid request", detail: [{ path: "/key", message: "key is not valid percent-encoded UTF-8" }] });
+    throw invalidRequest("/key", "key is not valid percent-encoded UTF-8");
   }
 }
 
@@ -40,14 +40,14 @@ export const kvModule = (deps: AppDeps) => {
     .get("/kv/:key", async ({ params, request }) => {
       checkEncoding(params.key, request.url);
       const value = await store.kvGet(params.key);
-      if (value === null) throw new HttpError(404, { error: "key not found", key: params.key });
+      if (value === null) throw new HttpError(404, "key not found", { detail: { key: params.key } });
       return { key: params.key, value, server: deps.hostname };
     }, { params: keyParams, detail: { tags, summary: "Read a value (404 when missing)" } })
     .post("/kv/:key", async ({ params, body, request }) => {
       checkEncoding(params.key, request.url);
       const bytes = Buffer.byteLength(body.value, "utf8");
       if (bytes > config.maxValueBytes) {
-        throw new HttpError(413, { error: "value too large", max_bytes: config.maxValueBytes, bytes });
+        throw new HttpError(413, "value too large", { detail: { max_bytes: config.maxValueBytes, bytes } });
       }
       await store.kvSet(params.key, body.value);
       return { key: params.key, value: body.value, server: deps.hostname };

@@ -1,7 +1,7 @@
 // GET /dns: resolve a name the way this pod does, and show the search path that applies.
 // Resolve only: nothing here ever connects to the addresses it finds.
 import { lookup, Resolver } from "node:dns/promises";
-import { HttpError } from "../../errors";
+import { HttpError } from "../../http/errors";
 
 export const MAX_NAME_LENGTH = 253;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -81,9 +81,9 @@ const NOT_FOUND = new Set(["ENOTFOUND", "ENODATA", "NXDOMAIN", "ENONAME", "EAI_N
 
 export function dnsHttpError(err: unknown, name: string): HttpError {
   const code = (err as { code?: string })?.code ?? "EUNKNOWN";
-  if (NOT_FOUND.has(code)) return new HttpError(404, { error: "name not found", name, code });
-  if (code === "ETIMEOUT" || code === "ETIMEDOUT") return new HttpError(504, { error: "dns lookup timed out", name, code });
-  return new HttpError(502, { error: "dns lookup failed", name, code });
+  if (NOT_FOUND.has(code)) return new HttpError(404, "name not found", { detail: { name, code } });
+  if (code === "ETIMEOUT" || code === "ETIMEDOUT") return new HttpError(504, "dns lookup timed out", { detail: { name, code } });
+  return new HttpError(502, "dns lookup failed", { detail: { name, code } });
 }
 
 export interface DnsAnswer {

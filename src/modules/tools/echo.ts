@@ -1,14 +1,15 @@
 // POST /echo: reads the raw body with a hard cap, never more than max bytes in memory.
-import { HttpError } from "../../errors";
+import { HttpError } from "../../http/errors";
+import { parseDecimalInt } from "../../http/numbers";
 
 export function tooLarge(max: number, bytes?: number) {
-  return new HttpError(413, { error: "request body too large", max_bytes: max, ...(bytes === undefined ? {} : { bytes }) });
+  return new HttpError(413, "request body too large", { detail: bytes === undefined ? { max_bytes: max } : { max_bytes: max, bytes } });
 }
 
 /** The request body, or 413 as soon as it is known to exceed max (Content-Length or streamed bytes). */
 export async function readCapped(request: Request, max: number): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > max) throw tooLarge(max, Number(declared));
+  const declared = parseDecimalInt(request.headers.get("content-length"));
+  if (declared !== null && declared > max) throw tooLarge(max, declared);
   if (!request.body) return new Uint8Array(new ArrayBuffer(0));
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../deps";
-import { HttpError } from "../../errors";
+import { HttpError, type ErrorBody } from "../../http/errors";
+import { decimalInt } from "../../http/numbers";
 import { readResolvConf, resolveName, dnsHttpError, validateDnsName, type DnsType } from "./dns";
 import { describeBody, readCapped } from "./echo";
 import { maskEnv } from "./env";
@@ -12,17 +13,18 @@ import { CLOSE_TOO_BIG, echoFrame, frameBytes } from "./ws";
 const tags = ["tools"];
 /** Concurrent /dns lookups; getaddrinfo runs on a small thread pool, so more wait with 429. */
 export const MAX_DNS_IN_FLIGHT = 16;
-const SAFE = { "x-content-type-options": "nosniff", "cache-control": "no-store" } as const;
+// Echoed and environment data must never be cached by a proxy in between.
+const NO_STORE = { "cache-control": "no-store" } as const;
 
 /** Traffic and discovery tools (podinfo / kuard style): env, headers, echo, delay, status, dns, ws, chunked. */
 export const toolsModule = (deps: AppDeps) => {
   const { config, hostname, logger } = deps;
   const maxSeconds = config.maxDelaySeconds;
   const secondsParams = t.Object({
-    seconds: t.Numeric({ minimum: 0, maximum: maxSeconds, description: `0 to MAX_DELAY_SECONDS (${maxSeconds})` }),
+    seconds: decimalInt("seconds", { minimum: 0, maximum: maxSeconds, description: `0 to MAX_DELAY_SECONDS (${maxSeconds})` }),
   });
   const codeParams = t.Object({
-    code: t.Numeric({ minimum: 100, maximum: 599, multipleOf: 1, description: "an HTTP status code, 200 to 599 (1xx: 400)" }),
+    code: decimalInt("code", { minimum: 100, maximum: 599, description: "an HTTP status code, 200 to 599 (1xx: 400)" }),
   });
   let dnsInFlight = 0;
 
@@ -34,17 +36,18 @@ export const toolsModule = (deps: AppDeps) => {
 
   return new Elysia({ name: "tools" })
     .get("/env", ({ set }) => {
-      Object.assign(set.headers, SAFE);
+      Object.assign(set.headers, NO_STORE);
       const { env, masked } = maskEnv(deps.env);
       return { env, masked, count: Object.keys(env).length, server: hostname };
     }, { detail: { tags, summary: "Process environment (ConfigMap and Downward API values); secrets masked" } })
     .get("/headers", ({ request, set }) => {
-      Object.assign(set.headers, SAFE);
+      Object.assign(set.headers, NO_STORE);
       const { headers, masked } = headersJson(request.headers);
       return { headers, masked, server: hostname };
     }, { detail: { tags, summary: "Request headers as received (what an ingress or proxy adds); cookie and authorization values masked" } })
     .post("/echo", async ({ request, query, set }) => {
-      Object.assign(set.headers, SAFE, { "content-security-policy": "default-src 'none'" });
+      // The echoed body is the client's: no browser may run it as a page.
+      Object.assign(set.headers, NO_STORE, { "content-security-policy": "default-src 'none'" });
       const bytes = await readCapped(request, config.maxEchoBytes);
       if (query.format === "text") {
         set.headers["content-type"] = "text/plain; charset=utf-8";
@@ -78,7 +81,7 @@ export const toolsModule = (deps: AppDeps) => {
       return { delayed_seconds: params.seconds, elapsed_ms: Math.round(performance.now() - started), server: hostname };
     }, {
       params: secondsParams,
-      detail: { tags, summary: `Answer after N seconds (fractions allowed, at most MAX_DELAY_SECONDS); holds no thread` },
+      detail: { tags, summary: `Answer after N whole seconds (at most MAX_DELAY_SECONDS); holds no thread` },
     })
     .get("/status/:code", statusHandler, {
       params: codeParams,
@@ -89,12 +92,12 @@ export const toolsModule = (deps: AppDeps) => {
       detail: { tags, summary: "Answer with this status code (retry and error-page tests)" },
     })
     .get("/dns", async ({ query, set }) => {
-      Object.assign(set.headers, SAFE);
+      Object.assign(set.headers, NO_STORE);
       const type: DnsType | undefined = query.type === "ANY" ? undefined : query.type;
       const valid = validateDnsName(query.name, type);
-      if ("error" in valid) throw new HttpError(422, { error: "invalid name", detail: valid.error });
+      if ("error" in valid) throw new HttpError(422, "invalid name", { detail: valid.error });
       if (dnsInFlight >= MAX_DNS_IN_FLIGHT) {
-        throw new HttpError(429, { error: "too many concurrent dns lookups", max: MAX_DNS_IN_FLIGHT });
+        throw new HttpError(429, "too many concurrent dns lookups", { detail: { max: MAX_DNS_IN_FLIGHT } });
       }
       dnsInFlight++;
       try {
@@ -129,18 +132,18 @@ export const toolsModule = (deps: AppDeps) => {
     .get("/chunked/:seconds", ({ params, set }) => {
       set.status = 200;
       return new Response(chunkedStream(params.seconds, hostname), {
-        headers: { "content-type": "application/x-ndjson", ...SAFE },
+        headers: { "content-type": "application/x-ndjson", ...NO_STORE },
       });
     }, {
       params: t.Object({
-        seconds: t.Numeric({ minimum: 0, maximum: maxSeconds, multipleOf: 1, description: `0 to MAX_DELAY_SECONDS (${maxSeconds})` }),
+        seconds: decimalInt("seconds", { minimum: 0, maximum: maxSeconds, description: `0 to MAX_DELAY_SECONDS (${maxSeconds})` }),
       }),
       detail: { tags, summary: "Stream one NDJSON line per second for N seconds (chunked transfer; proxy buffering tests)" },
     })
     .get("/ws/echo", ({ set }) => {
       set.status = 426;
       set.headers.upgrade = "websocket";
-      return { error: "websocket upgrade required", hint: "connect with a WebSocket client, e.g. websocat ws://HOST/ws/echo" };
+      return { error: "websocket upgrade required", hint: "connect with a WebSocket client, e.g. websocat ws://HOST/ws/echo" } satisfies ErrorBody;
     }, {
       detail: {
         tags,

@@ -1,6 +1,6 @@
 // GET|POST /status/:code: answer with any final status code.
 import { STATUS_CODES } from "node:http";
-import { HttpError } from "../../errors";
+import { HttpError } from "../../http/errors";
 
 /** Statuses whose responses never carry a body. */
 const NO_BODY = new Set([204, 205, 304]);
@@ -15,13 +15,12 @@ export function reasonPhrase(code: number): string {
  */
 export function statusResponse(code: number, server: string): Response {
   if (code < 200) {
-    throw new HttpError(400, {
-      error: "informational (1xx) status codes cannot be sent as a final response",
-      code,
+    throw new HttpError(400, "informational (1xx) status codes cannot be sent as a final response", {
+      detail: { code },
       hint: "use a code from 200 to 599",
     });
   }
-  const headers = { "x-content-type-options": "nosniff", "cache-control": "no-store" };
+  const headers = { "cache-control": "no-store" };
   if (NO_BODY.has(code)) return new Response(null, { status: code, headers });
   return Response.json({ status: code, reason: reasonPhrase(code), server }, { status: code, headers });
 }

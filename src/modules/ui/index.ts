@@ -25,8 +25,6 @@ const CSP = [
 
 const COMMON_HEADERS = {
   "content-security-policy": CSP,
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
   // Revalidate every time: after a rolling update the new version's page must show up at once.
   "cache-control": "no-cache",
 };

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { ConfigError } from "../../config";
 
 export const DEMO_USERS = "admin:admin,user:user";
 
@@ -15,10 +16,10 @@ export function parseUsers(spec: string): UserTable {
     try {
       parsed = JSON.parse(trimmed);
     } catch {
-      throw new Error("AUTH_USERS: invalid JSON object");
+      throw new ConfigError("AUTH_USERS: invalid JSON object");
     }
     for (const [name, password] of Object.entries(parsed as Record<string, unknown>)) {
-      if (typeof password !== "string" || !name) throw new Error(`AUTH_USERS: password of ${JSON.stringify(name)} must be a string`);
+      if (typeof password !== "string" || !name) throw new ConfigError(`AUTH_USERS: password of ${JSON.stringify(name)} must be a string`);
       users.set(name, password);
     }
   } else {
@@ -26,11 +27,11 @@ export function parseUsers(spec: string): UserTable {
       const item = entry.trim();
       if (!item) continue;
       const colon = item.indexOf(":");
-      if (colon <= 0 || colon === item.length - 1) throw new Error(`AUTH_USERS: expected user:password, got ${JSON.stringify(item.slice(0, 40))}`);
+      if (colon <= 0 || colon === item.length - 1) throw new ConfigError(`AUTH_USERS: expected user:password, got ${JSON.stringify(item.slice(0, 40))}`);
       users.set(item.slice(0, colon), item.slice(colon + 1));
     }
   }
-  if (users.size === 0) throw new Error("AUTH_USERS: no users given");
+  if (users.size === 0) throw new ConfigError("AUTH_USERS: no users given");
   return users;
 }
 

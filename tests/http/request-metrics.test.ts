@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HttpMetrics, LATENCY_BUCKETS } from "../src/http-metrics";
+import { HttpMetrics, LATENCY_BUCKETS } from "../../src/http/request-metrics";
 
 describe("HttpMetrics", () => {
   test("counts and cumulative buckets, with le inclusive", () => {
@@ -41,9 +41,18 @@ describe("HttpMetrics", () => {
     expect(m.exposition()).toContain('route="a\\"b\\\\c\\nd"');
   });
 
-  test("HELP and TYPE lines come once, even with no series", () => {
-    const text = new HttpMetrics().exposition();
-    expect(text).toContain("# TYPE http_requests_total counter");
-    expect(text).toContain("# TYPE http_request_duration_seconds histogram");
+  test("HELP and TYPE lines come once per family, with no series and with many", () => {
+    const empty = new HttpMetrics();
+    const busy = new HttpMetrics();
+    busy.record("GET", "/", 200, 0.001);
+    busy.record("POST", "/kv/:key", 413, 0.002);
+    busy.record("GET", "/", 500, 0.003);
+    for (const text of [empty.exposition(), busy.exposition()]) {
+      const lines = text.split("\n");
+      for (const family of ["http_requests_total", "http_request_duration_seconds"]) {
+        expect(lines.filter((l) => l.startsWith(`# HELP ${family} `))).toHaveLength(1);
+        expect(lines.filter((l) => l.startsWith(`# TYPE ${family} `))).toHaveLength(1);
+      }
+    }
   });
 });
