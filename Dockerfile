@@ -19,6 +19,7 @@ RUN ["bun", "install", "--frozen-lockfile", "--production", "--ignore-scripts"]
 # Sources last: a code change rebuilds only the layers from here on.
 COPY tsconfig.json ./
 COPY scripts/build.ts ./scripts/build.ts
+COPY scripts/lib/build.ts scripts/lib/repo.ts ./scripts/lib/
 COPY src ./src
 # No .git in the context: the revision comes in as an argument.
 ARG REVISION=unknown

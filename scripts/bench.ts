@@ -16,8 +16,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, fileSizeMb, locateBinary, median, memory, round, runWrk, startRedis, stopRedis, type WrkResult } from "./bench/lib";
-import { startService, type Service } from "../tests/helpers/service";
+import { fileSizeMb, locateBinary, memory, runWrk, type WrkResult } from "./bench/lib";
+import { startRedis, stopRedis } from "./lib/redis";
+import { gitRevision, ROOT } from "./lib/repo";
+import { startService, type Service } from "./lib/service";
+import { median, round } from "./lib/stats";
 
 const { values: args } = parseArgs({
   options: {
@@ -159,7 +162,7 @@ try {
     "cold start ms": { value: cold.medianMs, target: `< ${TARGETS.coldStartMs}`, met: cold.medianMs < TARGETS.coldStartMs },
     "idle RSS MiB": { value: idle.rssMb, target: `< ${TARGETS.idleRssMb}`, met: idle.rssMb < TARGETS.idleRssMb },
   };
-  const gitRev = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT, stdout: "pipe", stderr: "ignore" }).stdout.toString().trim();
+  const gitRev = gitRevision();
   const wrkVersion = Bun.spawnSync(["wrk", "-v"], { stdout: "pipe", stderr: "pipe" });
   const result = {
     date: new Date().toISOString(),

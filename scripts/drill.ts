@@ -10,12 +10,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  ROOT, locateBinary, memory, round, runWrk, sampleRss, startRedis, startWrk, stopRedis, type RedisProcess, type WrkResult,
-} from "./bench/lib";
-import { startService, type Service } from "../tests/helpers/service";
-import { slowPost, startProbe, timedGet, waitForStatus } from "./drill/probe";
-import { runStorm } from "./drill/storm";
+import { locateBinary, memory, runWrk, sampleRss, startWrk, type WrkResult } from "./bench/lib";
+import { startRedis, stopRedis, type RedisProcess } from "./lib/redis";
+import { ROOT } from "./lib/repo";
+import { round } from "./lib/stats";
+import { startService, type Service } from "./lib/service";
+import { slowPost, startProbe, timedGet, waitForStatus } from "./lib/probe";
+import { runStorm } from "./lib/storm";
 
 const { values: args } = parseArgs({
   options: {

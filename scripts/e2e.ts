@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// `bun run test:e2e` (`task test-e2e`): the end-to-end suite (tests/e2e/run.ts).
+// `bun run test:e2e` (`task test-e2e`): the end-to-end suite (scripts/lib/e2e/run.ts).
 //
 //   BASE_URL=http://127.0.0.1:8080 bun run test:e2e [-- --hpa]   against a deployment (kind: `task up`)
 //   bun run test:e2e                                             against the local binary (what CI runs)
@@ -13,12 +13,12 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort, startRedis, stopRedis } from "../tests/helpers/redis";
-import { startService, type Service } from "../tests/helpers/service";
-import { formatSummary, type Summary } from "../tests/e2e/harness";
-import { parseSuiteArgs, runSuite, UsageError } from "../tests/e2e/run";
+import { freePort, startRedis, stopRedis } from "./lib/redis";
+import { ROOT } from "./lib/repo";
+import { startService, type Service } from "./lib/service";
+import { formatSummary, type Summary } from "./lib/e2e/harness";
+import { parseSuiteArgs, runSuite, UsageError } from "./lib/e2e/run";
 
-const ROOT = resolve(import.meta.dir, "..");
 const BINARY = join(ROOT, "dist/bun-k8s");
 const E2E_USER = "e2e";
 const E2E_PASSWORD = "e2e-pass:word,with-punctuation";

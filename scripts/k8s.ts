@@ -8,8 +8,9 @@
 // cluster it creates. Prerequisites are checked before anything runs.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kube } from "./cluster/kube";
-import { checkTools, dockerDaemonMessage, type Tool } from "./cluster/prereqs";
+import { Kube } from "./lib/kube";
+import { gitRevision } from "./lib/repo";
+import { checkTools, dockerDaemonMessage, type Tool } from "./lib/prereqs";
 import {
   APP_DEPLOYMENT,
   APP_HPA,
@@ -27,7 +28,7 @@ import {
   overlayImage,
   overlayNames,
   overlayPath,
-} from "./cluster/settings";
+} from "./lib/cluster-settings";
 
 const IMAGE_ID_ANNOTATION = "bun-k8s.dev/image-id";
 
@@ -95,11 +96,6 @@ async function connect(o: Options): Promise<Kube> {
   }
   console.error(`context: ${ctx}${kube.namespace ? `, namespace: ${kube.namespace}` : ""}`);
   return kube;
-}
-
-function gitRevision(): string {
-  const r = capture(["git", "rev-parse", "--short", "HEAD"]);
-  return r.code === 0 ? r.stdout.trim() : "unknown";
 }
 
 /** `docker build` of the repo Dockerfile, with the version and revision it bakes in (ARG VERSION, REVISION). */

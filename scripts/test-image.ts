@@ -2,7 +2,7 @@
 // `bun run test:image`: build the real Dockerfile with podman and run the container.
 //
 // The stock base images cannot be pulled here, so local equivalents are built from Debian's
-// packages (scripts/image/rootfs.ts) and passed with --build-arg:
+// packages (scripts/lib/rootfs.ts) and passed with --build-arg:
 //   BUN_IMAGE     a minimal Debian root filesystem with the pinned Bun from npm
 //   RUNTIME_IMAGE the distroless base-debian12 package set with nonroot 65532 and no shell
 // Checks: image config (user, port, entrypoint, HEALTHCHECK, OCI labels), no /bin/sh in the
@@ -18,7 +18,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bunBuildRootfs, distrolessRootfs, NONROOT_UID, pinnedBunVersion, REPO_ROOT, rootfsTarball, rootfsUnavailable } from "./image/rootfs";
+import { gitRevision, ROOT } from "./lib/repo";
+import { bunBuildRootfs, distrolessRootfs, NONROOT_UID, pinnedBunVersion, rootfsTarball, rootfsUnavailable } from "./lib/rootfs";
 
 const CI = process.env.CI === "true";
 const KEEP = process.env.KEEP_IMAGE_STORAGE === "1"; // debugging: leave the podman storage behind
@@ -79,7 +80,7 @@ interface Result {
 async function podman(args: string[], options: { quiet?: boolean; allowFail?: boolean; stream?: boolean } = {}): Promise<Result> {
   const t0 = performance.now();
   const proc = Bun.spawn([...podmanBase, ...args], {
-    cwd: REPO_ROOT,
+    cwd: ROOT,
     stdout: options.stream ? "inherit" : "pipe",
     stderr: options.stream ? "inherit" : "pipe",
     env: { ...process.env, BUILDAH_FORMAT: "docker" },
@@ -127,13 +128,8 @@ function removeStorage(): void {
   rmSync(storage, { recursive: true, force: true });
 }
 
-function gitRevision(): string {
-  const r = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, stdout: "pipe", stderr: "ignore" });
-  return r.exitCode === 0 ? r.stdout.toString().trim() || "unknown" : "unknown";
-}
-
 async function main(): Promise<void> {
-  const pkg = (await Bun.file(join(REPO_ROOT, "package.json")).json()) as { version: string };
+  const pkg = (await Bun.file(join(ROOT, "package.json")).json()) as { version: string };
   const revision = gitRevision();
   mkdirSync(join(storage, "libpod"), { recursive: true });
 

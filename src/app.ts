@@ -18,7 +18,7 @@ import { VERSION } from "./version";
 export type { AppDeps } from "./deps";
 
 /**
- * Every route, by the module that serves it (src/modules/<name>). tests/modules/routes.test.ts
+ * Every route, by the module that serves it (src/modules/<name>). tests/app.test.ts
  * checks each module registers exactly these, and the README's route table is generated from it.
  */
 export const ROUTES = {

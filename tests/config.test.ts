@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { CONFIG_VARS, ConfigError, helpText, loadConfig, parseCli, selectedStore } from "../src/config";
-import { authenticate, parseUsers, verifyPassword } from "../src/auth/users";
+import { CONFIG_VARS, ConfigError, helpText, parseCli, selectedStore } from "../src/config";
+import { configFrom } from "./helpers/app";
 
 describe("config", () => {
   test("defaults are documented and typed", () => {
-    const c = loadConfig({});
+    const c = configFrom({});
     expect(c.port).toBe(8000);
     expect(c.appName).toBe("bun-k8s");
     expect(c.logLevel).toBe("info");
@@ -30,8 +30,8 @@ describe("config", () => {
   });
 
   test("REDIS_URL selects redis; STORE=memory forces memory", () => {
-    expect(selectedStore(loadConfig({ REDIS_URL: "redis://x:6379" }))).toBe("redis");
-    expect(selectedStore(loadConfig({ REDIS_URL: "redis://x:6379", STORE: "memory" }))).toBe("memory");
+    expect(selectedStore(configFrom({ REDIS_URL: "redis://x:6379" }))).toBe("redis");
+    expect(selectedStore(configFrom({ REDIS_URL: "redis://x:6379", STORE: "memory" }))).toBe("memory");
   });
 
   test.each([
@@ -44,8 +44,8 @@ describe("config", () => {
     [{ SESSION_TTL: "1.5" }, "SESSION_TTL"],
     [{ STORE: "redis" }, "STORE=redis"],
   ] as const)("invalid %p fails naming the variable", (env, name) => {
-    expect(() => loadConfig(env as Record<string, string>)).toThrow(ConfigError);
-    expect(() => loadConfig(env as Record<string, string>)).toThrow(name);
+    expect(() => configFrom(env as Record<string, string>)).toThrow(ConfigError);
+    expect(() => configFrom(env as Record<string, string>)).toThrow(name);
   });
 
   test.each(["redis://:s3cret@[bad:6379", "redis://:s3cret@host:99999", "redis://:s3cret@ho st:6379", "redis://"])(
@@ -53,7 +53,7 @@ describe("config", () => {
     (url) => {
       let error: unknown;
       try {
-        loadConfig({ REDIS_URL: url });
+        configFrom({ REDIS_URL: url });
       } catch (err) {
         error = err;
       }
@@ -81,37 +81,5 @@ describe("config", () => {
       expect(text).toContain(v.env);
       expect(text).toContain("--" + v.env.toLowerCase().replaceAll("_", "-"));
     }
-  });
-});
-
-describe("AUTH_USERS", () => {
-  test("comma and newline separated pairs", () => {
-    const users = parseUsers("alice:wonder,bob:builder\ncarol:c:o:l:o:n");
-    expect([...users.keys()]).toEqual(["alice", "bob", "carol"]);
-    expect(users.get("carol")).toBe("c:o:l:o:n");
-  });
-
-  test("argon2 hashes with commas survive; hashes verify", async () => {
-    const hash = await Bun.password.hash("s3cret", { algorithm: "argon2id" });
-    expect(hash).toContain(",");
-    const users = parseUsers(`admin:${hash},user:plain`);
-    expect(users.get("admin")).toBe(hash);
-    expect(await authenticate(users, "admin", "s3cret")).toBe(true);
-    expect(await authenticate(users, "admin", "wrong")).toBe(false);
-    expect(await authenticate(users, "user", "plain")).toBe(true);
-    expect(await authenticate(users, "nobody", "plain")).toBe(false);
-  });
-
-  test("bcrypt hashes and JSON objects", async () => {
-    const hash = await Bun.password.hash("pw", { algorithm: "bcrypt", cost: 4 });
-    const users = parseUsers(JSON.stringify({ eve: hash }));
-    expect(await verifyPassword(users.get("eve")!, "pw")).toBe(true);
-  });
-
-  test("malformed specs fail clearly", () => {
-    expect(() => parseUsers("nocolon")).toThrow("AUTH_USERS");
-    expect(() => parseUsers("{bad json")).toThrow("AUTH_USERS");
-    expect(() => parseUsers("  ")).toThrow("AUTH_USERS");
-    expect(() => parseUsers('{"a": 1}')).toThrow("AUTH_USERS");
   });
 });

@@ -1,7 +1,7 @@
 // Preloaded by bunfig.toml: one real redis-server for the whole run, unless REDIS_URL is set.
 // Tests read TEST_REDIS_URL and isolate themselves with their own key prefix.
 import { afterAll } from "bun:test";
-import { startRedis, stopRedis, type RedisProcess } from "./helpers/redis";
+import { startRedis, stopRedis, type RedisProcess } from "../scripts/lib/redis";
 
 let owned: RedisProcess | undefined;
 if (!process.env.TEST_REDIS_URL) {

@@ -1,13 +1,12 @@
 // Shared helpers for `bun run bench` and `bun run drill`: find or build the binary, drive wrk,
-// read RSS from /proc (starting and stopping the service: tests/helpers/service.ts).
+// read RSS from /proc (starting and stopping the service: scripts/lib/service.ts).
 // Loopback only; every wait is bounded in time.
 import { spawn, type Subprocess } from "bun";
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-export const ROOT = resolve(import.meta.dir, "../..");
-
-export { freePort, startRedis, stopRedis, type RedisProcess } from "../../tests/helpers/redis";
+import { ROOT } from "../lib/repo";
+import { round } from "../lib/stats";
 
 /** `--binary` when given, else a fresh `bun run build` (dist/bun-k8s), so figures match the source. */
 export async function locateBinary(explicit?: string, log: (s: string) => void = () => {}): Promise<string> {
@@ -47,26 +46,6 @@ export function sampleRss(pid: number, intervalMs = 100) {
     },
   };
 }
-
-export function round(n: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
-export function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-export function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
-// ---------------------------------------------------------------- wrk
 
 export interface WrkResult {
   url: string;

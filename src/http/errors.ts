@@ -34,10 +34,7 @@ export class HttpError extends Error {
   }
 }
 
-export const REDIS_UNAVAILABLE: ErrorBody = {
-  error: "redis unavailable",
-  hint: "the shared store did not answer; probes and stateless routes keep working",
-};
+export const REDIS_UNAVAILABLE: ErrorBody = { error: "redis unavailable" };
 
 /** One 422 in the shape Elysia's validation errors are rendered in: detail is a list of {path, message}. */
 export function invalidRequest(path: string, message: string): HttpError {

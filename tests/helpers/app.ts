@@ -1,20 +1,16 @@
-// Builds an app the way main.ts does, with injectable parts, for app.handle() tests.
+// app.handle() helpers: an app with injectable parts, a request helper, and Redis stores per test.
+import { afterAll, describe } from "bun:test";
+import { configFrom, offlineDeps } from "../../scripts/lib/app";
 import { createApp } from "../../src/app";
-import { parseCli, type Config } from "../../src/config";
 import type { AppDeps } from "../../src/deps";
-import { Lifecycle } from "../../src/lifecycle";
 import { silentLogger } from "../../src/logger";
-import { Metrics } from "../../src/metrics";
 import { MemoryStore } from "../../src/store/memory";
 import { RedisStore } from "../../src/store/redis";
 import type { Store } from "../../src/store/types";
 
-export const BASE = "http://localhost";
+export { configFrom };
 
-/** The config the service would load from this environment (and no flags). */
-export function configFrom(env: Record<string, string | undefined> = {}): Config {
-  return parseCli([], env).config;
-}
+export const BASE = "http://localhost";
 
 export interface TestAppOptions {
   env?: Record<string, string>;
@@ -24,22 +20,11 @@ export interface TestAppOptions {
 }
 
 export function testDeps(options: TestAppOptions = {}): AppDeps {
-  const config = configFrom({ SHUTDOWN_DELAY_SECONDS: "0", ...options.env });
-  const lifecycle = new Lifecycle();
-  lifecycle.markStarted();
-  return {
-    config,
-    store: options.store ?? new MemoryStore(),
-    lifecycle,
-    metrics: new Metrics({ defaultMetrics: false }),
-    logger: silentLogger,
-    hostname: "test-host",
-    replicaId: "test-host-1",
-    env: options.podEnv ?? {},
-    exit: options.exit ?? (() => {
-      throw new Error("exit called in a test without an exit stub");
-    }),
-  };
+  return offlineDeps(options.env, {
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.exit ? { exit: options.exit } : {}),
+    ...(options.podEnv ? { env: options.podEnv } : {}),
+  });
 }
 
 export function testApp(options: TestAppOptions = {}) {
@@ -105,4 +90,11 @@ export function bothStores() {
     }],
   ];
   return { kinds, closeAll: async () => void (await Promise.all(opened.map((s) => s.close()))) };
+}
+
+/** One describe per store kind (`${title} (memory store)`, `(redis store)`), closing the Redis stores after. */
+export function describeEachStore(title: string, body: (makeStore: () => Promise<Store>, kind: "memory" | "redis") => void) {
+  const stores = bothStores();
+  afterAll(stores.closeAll);
+  for (const [kind, makeStore] of stores.kinds) describe(`${title} (${kind} store)`, () => body(makeStore, kind));
 }

@@ -1,0 +1,31 @@
+// src/modules/metrics: the Prometheus exposition of request, process and app metrics.
+import { describe, expect, test } from "bun:test";
+import { Metrics } from "../../src/metrics";
+import { call, testApp } from "../helpers/app";
+
+describe("metrics", () => {
+  test("request counts and latency by route template, readiness and visits", async () => {
+    const { app } = testApp();
+    await call(app, "GET", "/kv/some-key");
+    await call(app, "GET", "/visits");
+    await call(app, "GET", "/nope");
+    await call(app, "POST", "/ready/disable");
+    await Bun.sleep(10);
+    const res = await call(app, "GET", "/metrics");
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    expect(res.text).toContain('http_requests_total{method="GET",route="/kv/:key",status="404"} 1');
+    expect(res.text).toContain('http_requests_total{method="GET",route="/visits",status="200"} 1');
+    expect(res.text).toContain('http_requests_total{method="GET",route="unmatched",status="404"} 1');
+    expect(res.text).toMatch(/http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/visits",status="200"\} 1/);
+    expect(res.text).toContain("bun_k8s_visits_served_total 1");
+    expect(res.text).toContain("bun_k8s_ready 0");
+    expect(res.text).toContain("bun_k8s_store_up 1");
+  });
+
+  test("process metrics are exported when default metrics are on", async () => {
+    const m = new Metrics();
+    const text = await m.registry.metrics();
+    expect(text).toContain("process_resident_memory_bytes");
+    expect(text).toContain("process_cpu_user_seconds_total");
+  });
+});
