@@ -2,8 +2,8 @@
 // Pure functions over parsed docs, so tests can feed them broken fixtures and see them fail.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
-import { checkExcerpts, excerptsOf } from "./excerpts";
-import { curlSteps, headingAnchors, isLocalUrl, isShell, parseCurl, shellWords, type Doc } from "./markdown";
+import { checkExcerpts, excerptsOf } from "../../scripts/lib/excerpts";
+import { curlSteps, headingAnchors, isLocalUrl, isShell, parseCurl, shellWords, type Doc } from "../../scripts/lib/markdown";
 
 export interface Route {
   method: string;
@@ -112,7 +112,16 @@ export function pathUses(doc: Doc): Array<{ path: string; line: number }> {
     }
   };
   for (const span of doc.inline) scan(span.text, span.line);
-  for (const fence of doc.fences.filter(isShell)) fence.lines.forEach((l, k) => scan(l, fence.start + k + 1));
+  for (const fence of doc.fences.filter(isShell)) {
+    const before = uses.length;
+    fence.lines.forEach((l, k) => scan(l, fence.start + k + 1));
+    // A directory the block itself creates (`mkdir -p kustomize/overlays/mine`) is not a repo path.
+    const created = fence.lines.flatMap((l) => [...l.matchAll(/\bmkdir\s+(?:-p\s+)?(\S+)/g)].map((m) => m[1]!.replace(/\/$/, "")));
+    if (created.length) {
+      const kept = uses.splice(before).filter((u) => !created.some((dir) => u.path === dir || u.path.startsWith(dir + "/")));
+      uses.push(...kept);
+    }
+  }
   return uses;
 }
 

@@ -7,12 +7,12 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { run as excerptsScript } from "../scripts/docs-excerpts";
-import { checkAllExcerpts, checkLinks, checkPaths, checkRoutes, checkTasks, routeMatches, routeUses, taskUses, type Route } from "./docs/checks";
-import { curlSteps, headingAnchors, loadDocs, parseCurl, parseDoc, ROOT, shellWords } from "./docs/markdown";
-import { docsStepChecks } from "./e2e/docs-steps";
-import type { Context } from "./e2e/harness";
-import { testApp } from "./helpers/app";
+import { checkAllExcerpts, checkLinks, checkPaths, checkRoutes, checkTasks, routeMatches, routeUses, taskUses, type Route } from "./checks";
+import { runExcerpts as excerptsScript } from "../../scripts/lib/excerpts";
+import { curlSteps, headingAnchors, loadDocs, parseCurl, parseDoc, ROOT, shellWords } from "../../scripts/lib/markdown";
+import { docsStepChecks } from "../../scripts/lib/e2e/docs-steps";
+import type { Context } from "../../scripts/lib/e2e/harness";
+import { testApp } from "../helpers/app";
 
 const docs = loadDocs();
 const { app } = testApp();
@@ -180,7 +180,7 @@ describe("the checks catch broken docs", () => {
   });
 });
 
-describe("the e2e docs steps (tests/e2e/docs-steps.ts)", () => {
+describe("the e2e docs steps (scripts/lib/e2e/docs-steps.ts)", () => {
   test("pass when the page is right, fail on a wrong status or field, skip marked blocks and POST /crash", async () => {
     const { app: local } = testApp();
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => local.handle(req) });
