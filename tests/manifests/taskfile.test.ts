@@ -4,7 +4,7 @@
 // without a context). go-task is required under CI=true (.ci/run installs it) and skipped without.
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { kindSettings, overlayImage, overlayNames } from "../../scripts/lib/cluster-settings";
@@ -12,7 +12,8 @@ import { checkTools, findOnPath } from "../../scripts/lib/prereqs";
 import { ROOT } from "../../scripts/lib/repo";
 import { CI, requireTool } from "../helpers/tools";
 
-const TASK = requireTool("task", "go install github.com/go-task/task/v3/cmd/task@v3.54.0", [join(process.env.HOME ?? "/root", "go/bin/task")]);
+// `go install` puts task in ~/go/bin, which need not be on PATH.
+const TASK = requireTool("task", "go install github.com/go-task/task/v3/cmd/task@v3.54.0", [join(homedir(), "go/bin/task")]);
 const pkg = (await Bun.file(join(ROOT, "package.json")).json()) as { scripts: Record<string, string> };
 const kubectlPath = findOnPath("kubectl", process.env.PATH);
 
