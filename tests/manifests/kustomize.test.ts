@@ -76,7 +76,9 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
     names.forEach((n, i) => (rendered[n] = all[i]!));
     metricsServer = all[names.length]!;
     strict = new StrictFieldChecker([...all.flat()], ROOT);
-  });
+    // Four kubectl renders and a TypeScript program over every object: well past the 5 s default
+    // on a loaded 2-core machine.
+  }, 60_000);
 
   // ---------------------------------------------------------------- version
   test("the base image tag and version labels follow package.json's version", async () => {

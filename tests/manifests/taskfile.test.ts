@@ -2,7 +2,7 @@
 // renders to one `bun run` command that exists, and really runs the script it wraps. The cluster
 // scripts behind the tasks are run as processes too (PATH without the tools, a kubeconfig
 // without a context). go-task is required under CI=true (.ci/run installs it) and skipped without.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,6 +13,8 @@ import { ROOT } from "../../scripts/lib/repo";
 import { CI, requireTool } from "../helpers/tools";
 
 // `go install` puts task in ~/go/bin, which need not be on PATH.
+// Each task run starts go-task and often bun: seconds apiece on a loaded machine.
+setDefaultTimeout(60_000);
 const TASK = requireTool("task", "go install github.com/go-task/task/v3/cmd/task@v3.54.0", [join(homedir(), "go/bin/task")]);
 const pkg = (await Bun.file(join(ROOT, "package.json")).json()) as { scripts: Record<string, string> };
 const kubectlPath = findOnPath("kubectl", process.env.PATH);
@@ -29,7 +31,12 @@ function spawn(argv: string[], env: Record<string, string | undefined>): Run {
   const r = Bun.spawnSync(argv, { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" });
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
-const task = (args: string[], env: Record<string, string | undefined> = process.env) => spawn([TASK!, ...args], env);
+// Plain text: go-task colours its output when it sees CI=true.
+const task = (args: string[], env: Record<string, string | undefined> = process.env) => {
+  const r = spawn([TASK!, ...args], { ...env, NO_COLOR: "1" });
+  const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
+  return { code: r.code, stdout: plain(r.stdout), stderr: plain(r.stderr) };
+};
 const k8s = (args: string[], env: Record<string, string | undefined>) => spawn([process.execPath, "run", join(ROOT, "scripts/k8s.ts"), ...args], env);
 
 /** The command a task runs, as go-task renders it (`task --dry`), with the variables given. */
