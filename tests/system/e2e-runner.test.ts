@@ -1,6 +1,6 @@
 // Tests of the end-to-end suite itself: it passes against the real service, fails (exit 1, with
 // a summary) against a wrong one, and skips or fails the cluster part as asked. Loopback only.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,6 +10,9 @@ import { parseSuiteArgs } from "../../scripts/lib/e2e/run";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const RUNNER = join(ROOT, "scripts/lib/e2e/run.ts");
+// A full HTTP run takes several seconds (a 1 s /stress among them), more on a loaded machine; a test
+// timeout would kill the service under test and fail every test after it.
+setDefaultTimeout(60_000);
 const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped \(/m;
 
 async function runner(args: string[], extraEnv: Record<string, string> = {}) {

@@ -1,8 +1,11 @@
 // The app on a real loopback listener, in this process: what only sockets show (chunked timing,
 // WebSocket frames, Bun's own path decoding). Everything else is tested through app.handle().
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createApp } from "../../src/app";
 import { testApp, testDeps } from "../helpers/app";
+
+// Real timers (a 2 s chunked stream, 1 s delays) on a machine that may be loaded.
+setDefaultTimeout(20_000);
 
 describe("streaming and WebSocket (real server)", () => {
   let server: { port?: number; stop(force?: boolean): unknown };
