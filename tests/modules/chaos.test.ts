@@ -13,7 +13,8 @@ describe("chaos", () => {
     expect(codes).toEqual([1]);
   });
 
-  test("GET /stress burns CPU in a worker while probes keep answering", async () => {
+  // The two 1 s burns run side by side (whole seconds only, so neither can be shorter).
+  test.concurrent("GET /stress burns CPU in a worker while probes keep answering", async () => {
     const { app } = testApp();
     const started = performance.now();
     const stress = call(app, "GET", "/stress?seconds=1");
@@ -27,7 +28,7 @@ describe("chaos", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(950);
   });
 
-  test("GET /stress is capped at MAX_STRESS_SECONDS", async () => {
+  test.concurrent("GET /stress is capped at MAX_STRESS_SECONDS", async () => {
     const { app } = testApp({ env: { MAX_STRESS_SECONDS: "1" } });
     const res = await call(app, "GET", "/stress?seconds=1000");
     expect(res.json).toMatchObject({ stressed_seconds: 1, requested_seconds: 1000, capped: true });

@@ -136,14 +136,12 @@ describe("POST /echo", () => {
 });
 
 describe("GET /delay/:seconds", () => {
-  test("waits about N seconds", async () => {
-    const t0 = performance.now();
-    const res = await call(app, "GET", "/delay/1");
-    const ms = performance.now() - t0;
+  // The wait itself is timed on a real listener (tests/system/server.test.ts).
+  test("answers with the seconds it waited", async () => {
+    const res = await call(app, "GET", "/delay/0");
     expect(res.status).toBe(200);
-    expect(res.json.delayed_seconds).toBe(1);
-    expect(ms).toBeGreaterThanOrEqual(990);
-    expect(ms).toBeLessThan(2000);
+    expect(res.json).toMatchObject({ delayed_seconds: 0, server: "test-host" });
+    expect(res.json.elapsed_ms).toBeLessThan(500);
   });
 
   test("out of range or not a number: 422", async () => {

@@ -46,6 +46,7 @@ describe("streaming and WebSocket (real server)", () => {
   });
 
   test("/delay does not block: /health answers at once while delays are pending", async () => {
+    const sent = performance.now();
     const delays = [1, 2, 3].map(() => fetch(`http://${base}/delay/1`));
     await Bun.sleep(50);
     const t0 = performance.now();
@@ -55,6 +56,9 @@ describe("streaming and WebSocket (real server)", () => {
     expect(healthMs).toBeLessThan(300);
     const done = await Promise.all(delays);
     expect(done.map((r) => r.status)).toEqual([200, 200, 200]);
+    const waited = performance.now() - sent;
+    expect(waited).toBeGreaterThanOrEqual(990);
+    expect(waited).toBeLessThan(2500);
   });
 
   const open = (path = "/ws/echo") =>

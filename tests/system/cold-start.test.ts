@@ -1,5 +1,5 @@
-// src/store/redis.ts loads node-redis when the store connects, not at import: evaluating it costs
-// about 25 ms of cold start that a service on the embedded store never needs.
+// Cold start: src/store/redis.ts loads node-redis when the store connects, not at import;
+// evaluating it costs about 25 ms that a service on the embedded store never needs.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/lib/repo";
