@@ -8,8 +8,9 @@
 // cluster it creates. Prerequisites are checked before anything runs.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { buildAppImage, importIntoLocalCluster, lastBuild, pinnedOverlay, type BuiltImage } from "./lib/images";
 import { Kube } from "./lib/kube";
-import { gitRevision } from "./lib/repo";
+import { CONTEXT as LOCAL_CONTEXT } from "./local-cluster/settings";
 import { checkTools, dockerDaemonMessage, type Tool } from "./lib/prereqs";
 import {
   APP_DEPLOYMENT,
@@ -29,8 +30,6 @@ import {
   overlayNames,
   overlayPath,
 } from "./lib/cluster-settings";
-
-const IMAGE_ID_ANNOTATION = "bun-k8s.dev/image-id";
 
 export interface Options {
   positional: string[];
@@ -98,20 +97,45 @@ async function connect(o: Options): Promise<Kube> {
   return kube;
 }
 
-/** `docker build` of the repo Dockerfile, with the version and revision it bakes in (ARG VERSION, REVISION). */
-async function buildImage(image: string) {
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
-  await sh([
-    "docker", "build", "-t", image,
-    "--build-arg", `VERSION=${pkg.version}`,
-    "--build-arg", `REVISION=${gitRevision()}`,
-    ".",
-  ]);
+/** Which kind of cluster a context is: the images it runs must be handed to it differently. */
+function clusterKindOf(context: string | undefined): "kind" | "local" | "docker-desktop" | "other" {
+  if (context === kindSettings().context) return "kind";
+  if (context === LOCAL_CONTEXT) return "local";
+  if (context === "docker-desktop") return "docker-desktop";
+  return "other";
 }
 
-function imageId(image: string): string | null {
-  const r = capture(["docker", "image", "inspect", "--format", "{{.Id}}", image]);
-  return r.code === 0 ? r.stdout.trim() : null;
+/** Builds (or, with --skip-build, reuses) the overlay's image and hands it to the cluster's nodes. */
+async function imageForCluster(o: Options, overlay: string, kind: ReturnType<typeof clusterKindOf>): Promise<BuiltImage | null> {
+  const ref = overlayImage(overlay);
+  if (kind === "other") {
+    console.error(`context is not a local cluster: deploying ${ref} as the overlay names it (push it to a registry the cluster pulls from)`);
+    return null;
+  }
+  let image: BuiltImage | null;
+  if (o.skipBuild) {
+    image = lastBuild(ref);
+    if (!image) throw new StepError(`--skip-build: no earlier build of ${ref}; run without --skip-build`);
+    console.error(`build skipped (--skip-build): ${image.uniqueRef}`);
+  } else {
+    step(`image ${ref}`);
+    image = await buildAppImage(ref);
+  }
+  if (kind === "kind") {
+    if (image.builder !== "docker") throw new StepError("kind loads images from Docker: build with a running Docker daemon");
+    await sh(["kind", "load", "docker-image", image.ref, image.uniqueRef, "--name", kindSettings().name]);
+  } else if (kind === "local") {
+    importIntoLocalCluster(image);
+  } else if (image.builder !== "docker") {
+    throw new StepError("Docker Desktop's Kubernetes runs images from its Docker engine: build with Docker");
+  }
+  return image;
+}
+
+/** `kubectl apply -k` of the overlay, with the app image pinned to this build's unique tag. */
+async function applyOverlay(kube: Kube, overlay: string, image: BuiltImage | null) {
+  await ensureNamespace(kube);
+  await kubectl(kube, ["apply", "-k", image ? pinnedOverlay(overlay, image) : overlay]);
 }
 
 function kindClusters(): string[] {
@@ -175,7 +199,6 @@ const commands: Record<string, Command> = {
     async run(o) {
       const kind = kindSettings();
       const overlay = overlayPath(DEFAULT_OVERLAY);
-      const image = overlayImage(DEFAULT_OVERLAY);
 
       step(`kind cluster ${kind.name}`);
       if (kindClusters().includes(kind.name)) {
@@ -183,37 +206,17 @@ const commands: Record<string, Command> = {
       } else {
         await sh(["kind", "create", "cluster", "--config", KIND_CONFIG, "--wait", "120s"]);
       }
+      // Every later task talks to the current context: make it this cluster's, reused or new.
+      await sh(["kubectl", "config", "use-context", kind.context]);
       const kube = kubeFor(o, kind.context);
 
-      step(`image ${image}`);
-      if (o.skipBuild) {
-        if (!imageId(image)) throw new StepError(`--skip-build: image ${image} does not exist; run without --skip-build`);
-        console.error("build skipped (--skip-build)");
-      } else {
-        await buildImage(image);
-      }
-      const id = imageId(image);
-      if (!id) throw new StepError(`image ${image} not found after the build`);
-      await sh(["kind", "load", "docker-image", image, "--name", kind.name]);
+      const image = await imageForCluster(o, DEFAULT_OVERLAY, "kind");
 
       step("metrics-server (pinned, patched for kind: --kubelet-insecure-tls)");
       await kubectl(kube, ["apply", "-k", METRICS_SERVER], { namespaced: false });
 
       step(`apply ${overlay}`);
-      await ensureNamespace(kube);
-      await kubectl(kube, ["apply", "-k", overlay]);
-
-      // Same tag, new image: `kind load` replaces it on the nodes, but the pods only pick it up
-      // when restarted. The image id recorded on the Deployment tells whether it changed.
-      const previous = (
-        await kube.run(["get", `deployment/${APP_DEPLOYMENT}`, "-o", `jsonpath={.metadata.annotations.${IMAGE_ID_ANNOTATION.replaceAll(".", "\\.")}}`])
-      ).stdout.trim();
-      if (previous && previous !== id) {
-        step("the image changed since the last `up`: rolling restart");
-        await kubectl(kube, ["rollout", "restart", `deployment/${APP_DEPLOYMENT}`]);
-      }
-      await kube.out(["annotate", "--overwrite", `deployment/${APP_DEPLOYMENT}`, `${IMAGE_ID_ANNOTATION}=${id}`]);
-
+      await applyOverlay(kube, overlay, image);
       await waitForStack(kube, o.timeout);
       step("metrics-server rollout (the HPA needs it; kubectl top works ~30 s later)");
       await kubectl(kube, ["-n", "kube-system", "rollout", "status", "deployment/metrics-server", `--timeout=${o.timeout}`], {
@@ -222,12 +225,14 @@ const commands: Record<string, Command> = {
       });
 
       step("ready");
-      if (kind.url) {
-        await probe(`${kind.url}/`);
-        console.log(`\nbun-k8s is up: ${kind.url}\n  curl ${kind.url}/visits\n  task status | task logs | task down | task clean`);
-      } else {
+      if (!kind.url) {
         console.log(`\nbun-k8s is up; no host port mapping in ${KIND_CONFIG}: use \`task port-forward\``);
+        return;
       }
+      if (!(await probe(`${kind.url}/`))) {
+        throw new StepError(`the stack is deployed but ${kind.url}/ does not answer: see \`task status\` and \`task logs\``);
+      }
+      console.log(`\nbun-k8s is up: ${kind.url}\n  curl ${kind.url}/visits\n  task status | task logs | task down | task clean`);
     },
   },
 
@@ -259,25 +264,15 @@ const commands: Record<string, Command> = {
   },
 
   deploy: {
-    summary: "Apply an overlay and wait for the rollouts",
-    usage: `deploy OVERLAY (one of: ${overlayNames().join(", ")})`,
+    summary: "On a local cluster (kind, the local cluster, Docker Desktop) build the image and hand it to the nodes; apply an overlay with it and wait",
+    usage: `deploy OVERLAY (one of: ${overlayNames().join(", ")}) [--skip-build]`,
     needs: ["kubectl"],
     async run(o) {
       const name = o.overlay ?? o.positional[0] ?? DEFAULT_OVERLAY;
       const overlay = overlayPath(name);
       const kube = await connect(o);
-      const ctx = await kube.currentContext();
-      if (ctx === kindSettings().context) {
-        // kind nodes only have images loaded into them.
-        const image = overlayImage(name);
-        if (Bun.which("docker") && Bun.which("kind") && imageId(image)) {
-          await sh(["kind", "load", "docker-image", image, "--name", kindSettings().name]);
-        } else {
-          console.error(`note: ${image} must be loaded into kind (task image TAG=${image.split(":")[1]}, then kind load docker-image ${image} --name ${kindSettings().name})`);
-        }
-      }
-      await ensureNamespace(kube);
-      await kubectl(kube, ["apply", "-k", overlay]);
+      const image = await imageForCluster(o, name, clusterKindOf((await kube.currentContext()) ?? undefined));
+      await applyOverlay(kube, overlay, image);
       await waitForStack(kube, o.timeout);
     },
   },
@@ -414,15 +409,14 @@ const commands: Record<string, Command> = {
   },
 
   image: {
-    summary: "Build the container image bun-k8s:<tag> from the Dockerfile (tag of the kind overlay, or --tag)",
+    summary: "Build the image bun-k8s:<tag> and bun-k8s:<tag>-<id> from the Dockerfile (Docker, else podman; tag of the kind overlay, or --tag)",
     usage: "image [--tag dev] [--overlay kind]",
-    needs: ["docker"],
-    daemon: true,
+    needs: [],
     async run(o) {
       const fromOverlay = overlayImage(o.overlay ?? DEFAULT_OVERLAY);
       const image = o.tag ? `${fromOverlay.split(":")[0]}:${o.tag}` : fromOverlay;
-      await buildImage(image);
-      console.log(`built ${image}`);
+      const built = await buildAppImage(image);
+      console.log(`built ${built.ref} and ${built.uniqueRef}`);
     },
   },
 

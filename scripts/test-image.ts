@@ -18,12 +18,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { podmanArgs, ULIMITS } from "./lib/podman";
 import { gitRevision, ROOT } from "./lib/repo";
 import { bunBuildRootfs, distrolessRootfs, NONROOT_UID, pinnedBunVersion, rootfsTarball, rootfsUnavailable } from "./lib/rootfs";
 
 const CI = process.env.CI === "true";
 const KEEP = process.env.KEEP_IMAGE_STORAGE === "1"; // debugging: leave the podman storage behind
-const ULIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096"];
 const IMAGE = "localhost/bun-k8s:test";
 const BUILD_BASE = `localhost/bun-k8s-test/bun-build:${pinnedBunVersion()}`;
 const RUNTIME_BASE = "localhost/bun-k8s-test/distroless-base:local";
@@ -59,16 +59,7 @@ if (noRootfs) skipOrFail(noRootfs);
 // /var/tmp: disk-backed on Debian, where /tmp may be a small tmpfs; vfs needs ~1 GB here.
 const storageParent = process.env.IMAGE_TEST_TMPDIR ?? (existsSync("/var/tmp") ? "/var/tmp" : tmpdir());
 const storage = mkdtempSync(join(storageParent, "bun-k8s-podman-"));
-const podmanBase = [
-  "podman",
-  "--root", join(storage, "root"),
-  "--runroot", join(storage, "runroot"),
-  "--tmpdir", join(storage, "libpod"),
-  "--storage-driver", "vfs",
-  "--runtime", "runc",
-  "--cgroup-manager", "cgroupfs",
-  "--events-backend", "file",
-];
+const podmanBase = podmanArgs(storage);
 
 interface Result {
   code: number;

@@ -216,7 +216,8 @@ describe("prerequisite checks", () => {
       expect(clean.code).toBe(1);
       expect(clean.stderr).toContain("missing prerequisites for clean: docker, kind");
       const image = k8s(["image"], { PATH: dir, HOME: dir });
-      expect(image.stderr).toContain("missing prerequisite for image: docker");
+      expect(image.code).toBe(1);
+      expect(image.stderr).toContain("building the image needs Docker (with its daemon) or podman (as root)");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -244,12 +245,14 @@ describe("prerequisite checks", () => {
 });
 
 describe("image build arguments", () => {
-  test("task image/up pass the VERSION and REVISION build args the Dockerfile declares", async () => {
+  test("the Docker and the podman build pass the VERSION and REVISION build args the Dockerfile declares", async () => {
     const dockerfile = await Bun.file(join(ROOT, "Dockerfile")).text();
-    const k8s = await Bun.file(join(ROOT, "scripts/k8s.ts")).text();
+    const docker = await Bun.file(join(ROOT, "scripts/lib/images.ts")).text();
+    const podman = await Bun.file(join(ROOT, "scripts/lib/podman.ts")).text();
     for (const name of ["VERSION", "REVISION"]) {
       expect(dockerfile).toMatch(new RegExp(`^ARG ${name}\\b`, "m"));
-      expect(k8s).toContain(`\`${name}=\${`);
+      expect(docker).toContain(`\`${name}=\${`);
+      expect(podman).toContain(`\`${name}=\${`);
     }
   });
 });
