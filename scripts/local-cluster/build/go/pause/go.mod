@@ -1,0 +1,3 @@
+module bun-k8s.local/cluster/pause
+
+go 1.24.0
