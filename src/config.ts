@@ -183,9 +183,16 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
           : parseValue(v, v.default, `default ${v.env}`);
   }
   const result = config as unknown as Config;
-  if (result.redisUrl !== undefined && !validRedisUrl(result.redisUrl)) {
+  if (result.redisUrl !== undefined) {
     // The value is never echoed: it may carry the Redis password.
-    throw new ConfigError(`REDIS_URL: expected redis://[:password@]host[:port][/db] or rediss://...`);
+    if (hasUnencodedUserinfo(result.redisUrl)) {
+      throw new ConfigError(
+        "REDIS_URL: the part before the host contains an unencoded @ # / or ?; percent-encode the password (@ is %40, # is %23, / is %2F, ? is %3F)",
+      );
+    }
+    if (!validRedisUrl(result.redisUrl)) {
+      throw new ConfigError(`REDIS_URL: expected redis://[:password@]host[:port][/db] or rediss://...`);
+    }
   }
   if (result.faultLatencyMinMs > result.faultLatencyMaxMs) {
     throw new ConfigError(`FAULT_LATENCY_MIN_MS (${result.faultLatencyMinMs}) is above FAULT_LATENCY_MAX_MS (${result.faultLatencyMaxMs})`);
@@ -194,6 +201,19 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     throw new ConfigError(`STORE=redis: set REDIS_URL or REDIS_HOST`);
   }
   return { command, config: result };
+}
+
+/**
+ * URL parsers end the userinfo at the first # / ? and take the last @ as its end, so an unencoded
+ * one in a password silently moves part of the password into the host (or the fragment).
+ */
+function hasUnencodedUserinfo(value: string): boolean {
+  const scheme = value.indexOf("://");
+  if (scheme === -1) return false;
+  const rest = value.slice(scheme + 3);
+  if (rest.includes("#")) return true;
+  const at = rest.lastIndexOf("@");
+  return at !== -1 && /[@/?]/.test(rest.slice(0, at));
 }
 
 /** redis:// or rediss:// with a host, a valid port, and nothing `new URL` would reject later. */

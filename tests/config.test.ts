@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CONFIG_VARS, ConfigError, helpText, parseCli, selectedStore } from "../src/config";
+import { CONFIG_VARS, ConfigError, helpText, parseCli, redisEndpoint, selectedStore } from "../src/config";
 import { configFrom } from "./helpers/app";
 
 describe("config", () => {
@@ -62,6 +62,32 @@ describe("config", () => {
       expect((error as Error).message).not.toContain("s3cret");
     },
   );
+
+  test.each([
+    "redis://:s3cr@et#frag@127.0.0.1:16399",
+    "redis://:s3cr@et@127.0.0.1:16399",
+    "redis://:s3cr#et@127.0.0.1:16399",
+    "redis://user:pa/ss@127.0.0.1:16399",
+    "redis://:pa?ss@127.0.0.1:16399",
+  ])("a REDIS_URL with an unencoded @ # / ? in its password (%p) is refused and says to percent-encode", (url) => {
+    let error: unknown;
+    try {
+      configFrom({ REDIS_URL: url });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain("REDIS_URL");
+    expect(message).toContain("percent-encode");
+    for (const piece of ["s3cr", "et", "frag", "pa", "ss", "16399"]) expect(message).not.toContain(`${piece}@`);
+    expect(message).not.toContain("127.0.0.1");
+  });
+
+  test("a percent-encoded password is accepted and only the host becomes the endpoint", () => {
+    const config = configFrom({ REDIS_URL: "redis://:s3cr%40et%23frag@127.0.0.1:16399/2" });
+    expect(redisEndpoint(config.redisUrl, undefined, 6379)).toEqual({ host: "127.0.0.1", port: 16399 });
+  });
 
   test("unknown flags and stray arguments are rejected", () => {
     expect(() => parseCli(["--nope"], {})).toThrow("unknown flag --nope");

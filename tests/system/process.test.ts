@@ -73,12 +73,14 @@ describe("process", () => {
       [{ LOG_LEVEL: "loud" }, [], "LOG_LEVEL"],
       [{}, ["--max-stress-seconds", "0"], "--max-stress-seconds"],
       [{ AUTH_USERS: "nocolon" }, [], "AUTH_USERS"],
+      [{ REDIS_URL: "redis://:s3cr@et#frag@127.0.0.1:16399" }, [], "REDIS_URL"],
     ] as const) {
       const proc = spawn(["bun", MAIN, ...args], { env: { PATH: process.env.PATH!, ...env }, stdout: "pipe", stderr: "pipe" });
       expect(await proc.exited).toBe(2);
       const stderr = await new Response(proc.stderr).text();
       expect(stderr).toContain(name);
       expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(stderr).not.toContain("s3cr");
     }
   });
 
