@@ -73,9 +73,9 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   { env: "REDIS_KEY_PREFIX", key: "redisKeyPrefix", kind: "string", default: "bun-k8s:", description: "Prefix of every key this service writes" },
   { env: "REDIS_TIMEOUT_MS", key: "redisTimeoutMs", kind: "int", default: "500", min: 50, max: 60000, description: "Connect and per-command timeout; past it a route answers 503" },
   { env: "SESSION_TTL", key: "sessionTtl", kind: "int", default: "3600", min: 1, max: 31536000, description: "Session lifetime in seconds" },
-  { env: "SESSION_SECRET", key: "sessionSecret", kind: "string", default: undefined, secret: true, description: "When set, the session cookie is signed with it" },
+  { env: "SESSION_SECRET", key: "sessionSecret", kind: "string", default: undefined, secret: true, description: "When set, the session cookie is signed with it (at least 32 characters, else a warning at start)" },
   { env: "COOKIE_SECURE", key: "cookieSecure", kind: "bool", default: "false", description: "Mark the session cookie Secure (serve over HTTPS)" },
-  { env: "AUTH_USERS", key: "authUsers", kind: "string", default: undefined, secret: true, description: "user:password pairs (comma or newline separated, or a JSON object); passwords may be Bun.password hashes. Unset: demo users admin/admin and user/user" },
+  { env: "AUTH_USERS", key: "authUsers", kind: "string", default: undefined, secret: true, description: "user:password pairs: one per line, or comma separated on one line (then a plain password has no comma), or a JSON object; passwords may be Bun.password hashes. Ambiguous input fails at start. Unset: demo users admin/admin and user/user" },
   { env: "SHUTDOWN_DELAY_SECONDS", key: "shutdownDelaySeconds", kind: "int", default: "5", min: 0, max: 300, description: "After SIGTERM: seconds to keep serving while readiness is 503" },
   { env: "SHUTDOWN_TIMEOUT_SECONDS", key: "shutdownTimeoutSeconds", kind: "int", default: "10", min: 1, max: 300, description: "After the delay: longest wait for in-flight requests" },
   { env: "HEARTBEAT_INTERVAL_SECONDS", key: "heartbeatIntervalSeconds", kind: "int", default: "5", min: 1, max: 300, description: "Replica heartbeat period (entry TTL is 3x)" },
@@ -231,6 +231,20 @@ export function publicConfig(config: Config): Record<string, unknown> {
   const shown: Record<string, unknown> = {};
   for (const v of CONFIG_VARS) if (!v.secret) shown[v.env.toLowerCase()] = config[v.key] ?? null;
   return shown;
+}
+
+/** An HMAC key shorter than this is guessable offline from one signed cookie. */
+export const MIN_SESSION_SECRET_LENGTH = 32;
+
+/** Settings that work but weaken the service; main.ts logs each as a warning at start. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.sessionSecret !== undefined && config.sessionSecret.length < MIN_SESSION_SECRET_LENGTH) {
+    warnings.push(
+      `SESSION_SECRET is ${config.sessionSecret.length} characters; use at least ${MIN_SESSION_SECRET_LENGTH} random ones (openssl rand -hex 32)`,
+    );
+  }
+  return warnings;
 }
 
 /** Host and port of a Redis given as a URL (wins) or host and port; never the password. */

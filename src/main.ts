@@ -1,7 +1,7 @@
 // Wiring only: config, store, app, listen, heartbeat, signals. Everything else is a module.
 import { hostname as osHostname } from "node:os";
 import { createApp } from "./app";
-import { ConfigError, helpText, parseCli, type Config } from "./config";
+import { ConfigError, configWarnings, helpText, parseCli, type Config } from "./config";
 import type { AppDeps } from "./deps";
 import { healthcheck } from "./healthcheck";
 import { startHeartbeat } from "./heartbeat";
@@ -41,6 +41,7 @@ if (command === "help") {
 async function serve(config: Config) {
   const hostname = osHostname();
   const logger = createLogger(config.logLevel, { app: config.appName, server: hostname });
+  for (const warning of configWarnings(config)) logger.warn(warning);
   const lifecycle = new Lifecycle();
   const store = createStore(config, logger);
   const deps: AppDeps = {

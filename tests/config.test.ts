@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CONFIG_VARS, ConfigError, helpText, parseCli, redisEndpoint, selectedStore } from "../src/config";
+import { CONFIG_VARS, ConfigError, configWarnings, helpText, parseCli, redisEndpoint, selectedStore } from "../src/config";
 import { configFrom } from "./helpers/app";
 
 describe("config", () => {
@@ -87,6 +87,15 @@ describe("config", () => {
   test("a percent-encoded password is accepted and only the host becomes the endpoint", () => {
     const config = configFrom({ REDIS_URL: "redis://:s3cr%40et%23frag@127.0.0.1:16399/2" });
     expect(redisEndpoint(config.redisUrl, undefined, 6379)).toEqual({ host: "127.0.0.1", port: 16399 });
+  });
+
+  test("a SESSION_SECRET shorter than 32 characters is warned about, without showing it", () => {
+    const warnings = configWarnings(configFrom({ SESSION_SECRET: "short-secret" }));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("SESSION_SECRET");
+    expect(warnings[0]).not.toContain("short-secret");
+    expect(configWarnings(configFrom({ SESSION_SECRET: "x".repeat(32) }))).toEqual([]);
+    expect(configWarnings(configFrom({}))).toEqual([]);
   });
 
   test("unknown flags and stray arguments are rejected", () => {

@@ -125,7 +125,8 @@ describe("sessions: configuration", () => {
 
 describe("AUTH_USERS", () => {
   test("comma and newline separated pairs", () => {
-    const users = parseUsers("alice:wonder,bob:builder\ncarol:c:o:l:o:n");
+    expect([...parseUsers("alice:wonder, bob:builder").keys()]).toEqual(["alice", "bob"]);
+    const users = parseUsers("alice:wonder\r\nbob:builder\ncarol:c:o:l:o:n");
     expect([...users.keys()]).toEqual(["alice", "bob", "carol"]);
     expect(users.get("carol")).toBe("c:o:l:o:n");
   });
@@ -145,6 +146,25 @@ describe("AUTH_USERS", () => {
     const hash = await Bun.password.hash("pw", { algorithm: "bcrypt", cost: 4 });
     const users = parseUsers(JSON.stringify({ eve: hash }));
     expect(await verifyPassword(users.get("eve")!, "pw")).toBe(true);
+  });
+
+  test.each([
+    ["admin:Sec,ret", "no ':'"],
+    [" admin :pw", "user name"],
+    ["admin: pw", "whitespace"],
+    ["admin:pw,admin:other", "twice"],
+    ["admin:ab,t=3", "no ':'"],
+    ['{"admin ": "pw"}', "user name"],
+    ["ad min:pw", "user name"],
+  ])("ambiguous AUTH_USERS %p is refused (%p)", (spec, reason) => {
+    expect(() => parseUsers(spec)).toThrow("AUTH_USERS");
+    expect(() => parseUsers(spec)).toThrow(reason);
+    expect(() => parseUsers(spec)).not.toThrow(/Sec|ret|ab|t=3/);
+  });
+
+  test("on one line a comma always separates entries; with one user per line a comma belongs to the password", () => {
+    expect([...parseUsers("admin:Secret,key:value").entries()]).toEqual([["admin", "Secret"], ["key", "value"]]);
+    expect([...parseUsers("admin:Sec,ret\nuser:x,y\n").entries()]).toEqual([["admin", "Sec,ret"], ["user", "x,y"]]);
   });
 
   test("malformed specs fail clearly", () => {

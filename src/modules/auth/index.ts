@@ -23,6 +23,9 @@ export const authModule = (deps: AppDeps) => {
   const users = parseUsers(config.authUsers ?? DEMO_USERS);
   if (!config.authUsers) {
     logger.warn("AUTH_USERS is not set: demo users admin/admin and user/user are active; set AUTH_USERS before exposing this service");
+  } else {
+    // Names only: a reader of the log sees at once when a stray comma made a user of a password.
+    logger.info("users loaded from AUTH_USERS", { users: [...users.keys()] });
   }
   const cookieOptions = {
     httpOnly: true,

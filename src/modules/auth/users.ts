@@ -5,9 +5,43 @@ export const DEMO_USERS = "admin:admin,user:user";
 
 export type UserTable = Map<string, string>;
 
-// Entries are `name:password`, separated by commas or newlines. A comma followed by something
-// that is not `name:` belongs to the password (argon2 hashes contain commas). A JSON object
-// {"name": "password"} is accepted too.
+const USER_NAME = /^[A-Za-z0-9_.@-]{1,128}$/;
+// The parameter part of an argon2 hash ($m=65536,t=2,p=1$) is the only place a comma may sit
+// inside an entry of the one-line form.
+const ARGON2_PARAMS_SO_FAR = /^\$argon2(id|i|d)\$v=\d+\$m=\d+(,t=\d+)?$/;
+const ARGON2_PARAM = /^[tp]=\d+/;
+
+function addUser(users: UserTable, name: string, password: string): void {
+  const shown = JSON.stringify(name.slice(0, 40));
+  if (!USER_NAME.test(name)) {
+    throw new ConfigError(`AUTH_USERS: user name ${shown} must be 1 to 128 letters, digits or _ . @ - (no spaces)`);
+  }
+  if (users.has(name)) throw new ConfigError(`AUTH_USERS: user ${shown} is given twice`);
+  if (password === "") throw new ConfigError(`AUTH_USERS: user ${shown} has an empty password`);
+  if (password !== password.trim()) {
+    throw new ConfigError(`AUTH_USERS: the password of ${shown} starts or ends with whitespace; use a JSON object if that is meant`);
+  }
+  users.set(name, password);
+}
+
+/** One line of `name:password` entries separated by commas (commas inside argon2 hashes kept). */
+function splitOneLine(line: string): string[] {
+  const entries: string[] = [];
+  for (const part of line.split(",")) {
+    const last = entries.length - 1;
+    const password = last >= 0 ? entries[last]!.slice(entries[last]!.indexOf(":") + 1) : "";
+    if (last >= 0 && ARGON2_PARAMS_SO_FAR.test(password) && ARGON2_PARAM.test(part)) entries[last] += "," + part;
+    else entries.push(part);
+  }
+  return entries;
+}
+
+/**
+ * AUTH_USERS: a JSON object {"name": "password"}; or one `name:password` per line, where a
+ * password may contain commas and colons; or, on a single line, entries separated by commas, where
+ * a comma always separates (plain passwords with commas need the other two forms). Anything that
+ * could be read two ways (a stray comma, padded names or passwords, a name given twice) is refused.
+ */
 export function parseUsers(spec: string): UserTable {
   const users: UserTable = new Map();
   const trimmed = spec.trim();
@@ -19,16 +53,23 @@ export function parseUsers(spec: string): UserTable {
       throw new ConfigError("AUTH_USERS: invalid JSON object");
     }
     for (const [name, password] of Object.entries(parsed as Record<string, unknown>)) {
-      if (typeof password !== "string" || !name) throw new ConfigError(`AUTH_USERS: password of ${JSON.stringify(name)} must be a string`);
-      users.set(name, password);
+      if (typeof password !== "string") throw new ConfigError(`AUTH_USERS: password of ${JSON.stringify(name)} must be a string`);
+      addUser(users, name, password);
     }
   } else {
-    for (const entry of trimmed.split(/\n|,(?=\s*[A-Za-z0-9_.@-]+:)/)) {
+    const lines = trimmed.split(/\r?\n/);
+    const entries = lines.length > 1 ? lines : splitOneLine(trimmed);
+    for (const [index, entry] of entries.entries()) {
       const item = entry.trim();
-      if (!item) continue;
+      if (!item && lines.length > 1) continue;
       const colon = item.indexOf(":");
-      if (colon <= 0 || colon === item.length - 1) throw new ConfigError(`AUTH_USERS: expected user:password, got ${JSON.stringify(item.slice(0, 40))}`);
-      users.set(item.slice(0, colon), item.slice(colon + 1));
+      if (colon === -1) {
+        throw new ConfigError(
+          // Numbered, not shown: the entry may be the tail of a password.
+          `AUTH_USERS: entry ${index + 1} of ${entries.length} has no ':'; a password with a comma needs one user per line or a JSON object`,
+        );
+      }
+      addUser(users, item.slice(0, colon), item.slice(colon + 1));
     }
   }
   if (users.size === 0) throw new ConfigError("AUTH_USERS: no users given");
