@@ -52,7 +52,64 @@ describe("GET /env", () => {
   });
 });
 
+describe("GET /env masking holds against what the audit tried", () => {
+  const leaks: Array<[name: string, value: string, secrets: string[]]> = [
+    ["CACHE_URL", "redis://default:hunt@er2-secret-tail@cache:6379", ["hunt", "er2-secret-tail"]],
+    ["DATABASE_URL", "postgres://user:p@ss#word@db/app", ["p@ss", "ss#word", "word"]],
+    ["UPSTREAMS", "redis://a:first-pw@h1:6379,redis://b:second-pw@h2:6379", ["first-pw", "second-pw"]],
+    ["SPACED_URLS", "http://x:one-pw@h1 https://two-token@h2/path", ["one-pw", "two-token"]],
+    ["COMMA_IN_PW", "redis://u:pa,ss-tail@h:6379", ["pa,ss", "ss-tail"]],
+    ["MY_DB_PASS", "plain-pass-value", ["plain-pass-value"]],
+    ["DB_PASSPHRASE", "phrase-value", ["phrase-value"]],
+    ["API_PWD", "pwd-value", ["pwd-value"]],
+    ["SOME_CREDS", "creds-value", ["creds-value"]],
+    ["SIGNING_SALT", "salt-value", ["salt-value"]],
+    ["PG_CONNECTION", "host=db user=app password=pg-secret-1 dbname=app", ["pg-secret-1"]],
+    ["ODBC", "Server=db;Uid=app;Pwd='odbc secret';Database=x", ["odbc secret", "odbc"]],
+    ["CALLBACK", "https://hooks.example/cb?api_key=cb-key-1&x=1", ["cb-key-1"]],
+  ];
+
+  test.each(leaks)("%s: no part of the secret is shown", (name, value, secrets) => {
+    const { env, masked } = maskEnv({ [name]: value });
+    expect(masked).toEqual([name]);
+    for (const secret of secrets) expect(env[name]).not.toContain(secret);
+  });
+
+  test("what is not secret stays readable: hosts, users, other pairs, the shell's PWD", () => {
+    const { env } = maskEnv({
+      CACHE_URL: "redis://default:hunt@er2@cache:6379",
+      UPSTREAMS: "redis://a:x@h1:6379,redis://h2:6379",
+      PG_CONNECTION: "host=db user=app password=pw dbname=app",
+      PWD: "/app",
+      HOME: "/home/app",
+    });
+    expect(env.CACHE_URL).toBe("redis://default:****@cache:6379");
+    expect(env.UPSTREAMS).toBe("redis://a:****@h1:6379,redis://h2:6379");
+    expect(env.PG_CONNECTION).toBe("host=db user=app password=**** dbname=app");
+    expect(env.PWD).toBe("/app");
+    expect(env.HOME).toBe("/home/app");
+  });
+});
+
 describe("GET /headers", () => {
+  test("credential headers are masked by name: api keys and forwarded tokens", async () => {
+    const sent = {
+      "x-api-key": "hdr-key-1",
+      "x-auth-request-access-token": "hdr-token-2",
+      "x-forwarded-access-token": "hdr-token-3",
+      "x-amz-security-token": "hdr-token-4",
+      "x-request-id": "req-5",
+    };
+    for (const path of ["/headers", "/echo"]) {
+      const res = await call(app, path === "/echo" ? "POST" : "GET", path, { headers: sent });
+      expect(res.status).toBe(200);
+      for (const secret of ["hdr-key-1", "hdr-token-2", "hdr-token-3", "hdr-token-4"]) expect(res.text).not.toContain(secret);
+      expect(res.json.headers["x-request-id"]).toBe("req-5");
+      expect(res.json.headers["x-api-key"]).toBe("****");
+    }
+  });
+
+
   test("returns what the client and proxies sent, with credentials masked", async () => {
     const res = await call(app, "GET", "/headers", {
       headers: { "x-forwarded-for": "203.0.113.7", cookie: "session_id=abc123; theme=dark", authorization: "Bearer tok-999" },

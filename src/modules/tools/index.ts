@@ -44,7 +44,7 @@ export const toolsModule = (deps: AppDeps) => {
       Object.assign(set.headers, NO_STORE);
       const { headers, masked } = headersJson(request.headers);
       return { headers, masked, server: hostname };
-    }, { detail: { tags, summary: "Request headers as received (what an ingress or proxy adds); cookie and authorization values masked" } })
+    }, { detail: { tags, summary: "Request headers as received (what an ingress or proxy adds); cookies, authorization and headers named like a key or token masked" } })
     .post("/echo", async ({ request, query, set }) => {
       // The echoed body is the client's: no browser may run it as a page.
       Object.assign(set.headers, NO_STORE, { "content-security-policy": "default-src 'none'" });
