@@ -71,7 +71,13 @@ export function featureModules(deps: AppDeps): Record<Exclude<ModuleName, "fault
 export function createApp(deps: AppDeps) {
   const modules = featureModules(deps);
   // Bun drops WebSocket frames past this before they reach JS; /ws/echo enforces the exact cap.
-  return new Elysia({ websocket: { maxPayloadLength: Math.max(deps.config.maxWsMessageBytes * 2, 16 * 1024) } })
+  return new Elysia({
+    websocket: { maxPayloadLength: Math.max(deps.config.maxWsMessageBytes * 2, 16 * 1024) },
+    // Elysia's default skips the first 11 characters of the URL when it looks for the path, so
+    // with `Host: x` the first segment of the path is skipped too and /public/ready/disable
+    // matches /ready/disable, which defeats path rules in an ingress or mesh.
+    handler: { standardHostname: false },
+  })
     .use(httpLayer(deps))
     .use(faultsModule(deps))
     .use(modules.openapi)

@@ -35,3 +35,16 @@ describe("hot routes stay synchronous", () => {
     expect((result as Response).status).toBe(200);
   });
 });
+
+describe("routing", () => {
+  test("routes on the path alone: a one-letter Host does not make /public/ready/disable or /zz/config match", async () => {
+    const { app } = testApp();
+    const disable = await app.handle(new Request("http://x/public/ready/disable", { method: "POST" }));
+    expect(disable.status).toBe(404);
+    expect((await app.handle(new Request(BASE + "/ready"))).status).toBe(200);
+    expect((await app.handle(new Request("http://x/zz/config"))).status).toBe(404);
+    expect((await app.handle(new Request("http://x/config"))).status).toBe(200);
+    expect((await app.handle(new Request("http://x/kv/a?b=1"))).status).toBe(404);
+    expect(await (await app.handle(new Request("http://x/health"))).json()).toMatchObject({ status: "healthy" });
+  });
+});
