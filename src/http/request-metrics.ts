@@ -5,6 +5,12 @@
 
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Routes whose status the client chooses: labelled by class (2xx to 5xx), not by code. */
+const CLIENT_CHOSEN_STATUS = new Set(["/status/:code"]);
+/** Past this many label sets, new ones share one overflow series: /metrics stays small. */
+export const MAX_SERIES = 500;
+const OVERFLOW = { key: "overflow", labels: 'method="OTHER",route="overflow",status="other"' };
+
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"]);
 
 interface Series {
@@ -23,11 +29,16 @@ export class HttpMetrics {
   /** Unknown methods share the label OTHER, so odd requests cannot grow the series without bound. */
   record(method: string, route: string, status: number, seconds: number) {
     const m = KNOWN_METHODS.has(method) ? method : "OTHER";
-    const key = m + " " + status + " " + route;
+    const statusLabel = CLIENT_CHOSEN_STATUS.has(route) ? `${Math.floor(status / 100)}xx` : String(status);
+    let key = m + " " + statusLabel + " " + route;
     let series = this.#series.get(key);
+    if (!series && this.#series.size >= MAX_SERIES) {
+      key = OVERFLOW.key;
+      series = this.#series.get(key);
+    }
     if (!series) {
       series = {
-        labels: `method="${m}",route="${escapeLabel(route)}",status="${status}"`,
+        labels: key === OVERFLOW.key ? OVERFLOW.labels : `method="${m}",route="${escapeLabel(route)}",status="${statusLabel}"`,
         count: 0,
         sum: 0,
         buckets: new Float64Array(LATENCY_BUCKETS.length + 1),

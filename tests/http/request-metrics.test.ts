@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HttpMetrics, LATENCY_BUCKETS } from "../../src/http/request-metrics";
+import { HttpMetrics, LATENCY_BUCKETS, MAX_SERIES } from "../../src/http/request-metrics";
 
 describe("HttpMetrics", () => {
   test("counts and cumulative buckets, with le inclusive", () => {
@@ -54,5 +54,13 @@ describe("HttpMetrics", () => {
         expect(lines.filter((l) => l.startsWith(`# TYPE ${family} `))).toHaveLength(1);
       }
     }
+  });
+
+  test("the number of series is capped; past the cap requests still count, in one overflow series", () => {
+    const m = new HttpMetrics();
+    for (let i = 0; i < MAX_SERIES + 200; i++) m.record("GET", `/route-${i}`, 200, 0.001);
+    const totals = m.exposition().split("\n").filter((l) => l.startsWith("http_requests_total{"));
+    expect(totals).toHaveLength(MAX_SERIES + 1);
+    expect(totals).toContain('http_requests_total{method="OTHER",route="overflow",status="other"} 200');
   });
 });

@@ -1,7 +1,7 @@
 // src/modules/metrics: the Prometheus exposition of request, process and app metrics.
 import { describe, expect, test } from "bun:test";
 import { Metrics } from "../../src/metrics";
-import { call, testApp } from "../helpers/app";
+import { BASE, call, testApp } from "../helpers/app";
 
 describe("metrics", () => {
   test("request counts and latency by route template, readiness and visits", async () => {
@@ -27,5 +27,21 @@ describe("metrics", () => {
     const text = await m.registry.metrics();
     expect(text).toContain("process_resident_memory_bytes");
     expect(text).toContain("process_cpu_user_seconds_total");
+  });
+});
+
+describe("/metrics stays small whatever /status/:code is asked for", () => {
+  test("1,200 requests to /status/200..599 with three methods add at most 12 series", async () => {
+    const { app } = testApp();
+    const seriesCount = async () => (await call(app, "GET", "/metrics")).text.split("\n").filter((l) => l.startsWith("http_requests_total{")).length;
+    await seriesCount();
+    const before = await seriesCount();
+    for (let code = 200; code < 600; code++) {
+      for (const method of ["GET", "POST", "HEAD"]) await app.handle(new Request(`${BASE}/status/${code}`, { method }));
+    }
+    const text = (await call(app, "GET", "/metrics")).text;
+    expect((await seriesCount()) - before).toBeLessThanOrEqual(12);
+    expect(text).toContain('http_requests_total{method="GET",route="/status/:code",status="5xx"} 100');
+    expect(text.length).toBeLessThan(200_000);
   });
 });
