@@ -30,6 +30,9 @@ export interface Config {
   maxBodyBytes: number;
   maxKeyLength: number;
   maxValueBytes: number;
+  kvMaxKeys: number;
+  kvMaxBytes: number;
+  kvTtlSeconds: number;
   maxDelaySeconds: number;
   maxEchoBytes: number;
   maxWsMessageBytes: number;
@@ -82,6 +85,9 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   { env: "MAX_BODY_BYTES", key: "maxBodyBytes", kind: "int", default: "1048576", min: 1024, max: 104857600, description: "Largest request body accepted (413 above)" },
   { env: "MAX_KEY_LENGTH", key: "maxKeyLength", kind: "int", default: "256", min: 1, max: 4096, description: "Longest /kv key" },
   { env: "MAX_VALUE_BYTES", key: "maxValueBytes", kind: "int", default: "65536", min: 1, max: 10485760, description: "Largest /kv value in bytes (413 above)" },
+  { env: "KV_MAX_KEYS", key: "kvMaxKeys", kind: "int", default: "1000", min: 1, max: 100000, description: "Most /kv keys at once, over all replicas (507 for a new key past it)" },
+  { env: "KV_MAX_BYTES", key: "kvMaxBytes", kind: "int", default: "8388608", min: 1024, max: 1073741824, description: "Most /kv bytes (keys plus values) at once, over all replicas (507 past it); keeps room for sessions and counters" },
+  { env: "KV_TTL_SECONDS", key: "kvTtlSeconds", kind: "int", default: "86400", min: 1, max: 31536000, description: "Lifetime of a /kv key; every write restarts it" },
   { env: "MAX_DELAY_SECONDS", key: "maxDelaySeconds", kind: "int", default: "30", min: 1, max: 3600, description: "Upper bound for GET /delay/:seconds and GET /chunked/:seconds (422 above)" },
   { env: "MAX_ECHO_BYTES", key: "maxEchoBytes", kind: "int", default: "65536", min: 1, max: 10485760, description: "Largest POST /echo body (413 above)" },
   { env: "MAX_WS_MESSAGE_BYTES", key: "maxWsMessageBytes", kind: "int", default: "65536", min: 1, max: 16777216, description: "Largest /ws/echo message; a bigger one closes the socket with code 1009" },

@@ -44,6 +44,8 @@ export interface RedisOptions {
   appendonly?: boolean;
   port?: number;
   dir?: string;
+  /** More redis-server arguments, e.g. ["--maxmemory", "24mb", "--maxmemory-policy", "noeviction"]. */
+  args?: string[];
 }
 
 async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
@@ -69,6 +71,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisProce
     "--appendonly", options.appendonly ? "yes" : "no", "--daemonize", "no", "--loglevel", "warning",
   ];
   if (options.password) args.push("--requirepass", options.password);
+  args.push(...(options.args ?? []));
   const launch = () => spawn([bin, ...args], { stdout: "ignore", stderr: "inherit" });
   const handle: RedisProcess = {
     port,

@@ -1,4 +1,4 @@
-import type { ReplicaInfo, Session, Store } from "./types";
+import { kvEntryBytes, type KvLimits, type KvSetResult, type ReplicaInfo, type Session, type Store } from "./types";
 
 interface Expiring<T> {
   value: T;
@@ -10,7 +10,8 @@ export class MemoryStore implements Store {
   readonly kind = "memory" as const;
   readonly location = { host: "memory", port: null };
   #visits = 0;
-  #kv = new Map<string, string>();
+  #kv = new Map<string, Expiring<string> & { bytes: number }>();
+  #kvBytes = 0;
   #sessions = new Map<string, Expiring<Session>>();
   #replicas = new Map<string, Expiring<ReplicaInfo>>();
   #now: () => number;
@@ -37,16 +38,51 @@ export class MemoryStore implements Store {
     return this.#visits;
   }
   async kvGet(key: string) {
-    return this.#kv.get(key) ?? null;
+    const entry = this.#kv.get(key);
+    if (!entry) return null;
+    if (entry.expiresAt <= this.#now()) {
+      this.#kvRemove(key);
+      return null;
+    }
+    return entry.value;
   }
-  async kvSet(key: string, value: string) {
-    this.#kv.set(key, value);
+  async kvSet(key: string, value: string, limits: KvLimits): Promise<KvSetResult> {
+    const bytes = kvEntryBytes(key, value);
+    let old = this.#kv.get(key);
+    const fits = () => {
+      if (!old && this.#kv.size >= limits.maxKeys) return "keys" as const;
+      if (this.#kvBytes - (old?.bytes ?? 0) + bytes > limits.maxBytes) return "bytes" as const;
+      return null;
+    };
+    let full = fits();
+    if (full) {
+      this.#sweepKv();
+      old = this.#kv.get(key);
+      full = fits();
+    }
+    if (full) return { stored: false, full };
+    this.#kvBytes += bytes - (old?.bytes ?? 0);
+    this.#kv.set(key, { value, bytes, expiresAt: this.#now() + limits.ttlSeconds * 1000 });
+    return { stored: true };
   }
   async kvDelete(key: string) {
-    return this.#kv.delete(key);
+    const live = (await this.kvGet(key)) !== null;
+    this.#kvRemove(key);
+    return live;
   }
   async kvKeys(limit: number) {
+    this.#sweepKv();
     return [...this.#kv.keys()].sort().slice(0, limit);
+  }
+  #kvRemove(key: string) {
+    const entry = this.#kv.get(key);
+    if (!entry) return;
+    this.#kvBytes -= entry.bytes;
+    this.#kv.delete(key);
+  }
+  #sweepKv() {
+    const now = this.#now();
+    for (const [key, entry] of this.#kv) if (entry.expiresAt <= now) this.#kvRemove(key);
   }
   async sessionCreate(id: string, session: Session, ttlSeconds: number) {
     this.#sessions.set(id, { value: { ...session }, expiresAt: this.#now() + ttlSeconds * 1000 });

@@ -1,7 +1,7 @@
 import type { createClient } from "redis";
 import { redisEndpoint } from "../config";
 import type { Logger } from "../logger";
-import { StoreUnavailableError, type ReplicaInfo, type Session, type Store } from "./types";
+import { kvEntryBytes, StoreUnavailableError, type KvLimits, type KvSetResult, type ReplicaInfo, type Session, type Store } from "./types";
 
 function buildClient(create: typeof createClient, options: RedisStoreOptions) {
   return create({
@@ -43,9 +43,69 @@ export interface RedisStoreOptions {
   logger: Logger;
 }
 
+// The kv namespace is indexed, so listing and the caps cost what the kv data costs, never a SCAN
+// of the whole keyspace. KEYS: 1 index (sorted set: key -> expiry in ms, Redis' clock), 2 sizes
+// (hash: key -> bytes), 3 total bytes, 4 the value's own key. ARGV[1] is the value-key prefix.
+// Each script first forgets up to 100 entries whose TTL has passed (Redis deleted their values).
+const KV_FORGET_EXPIRED = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('DECRBY', KEYS[3], tonumber(redis.call('HGET', KEYS[2], k) or '0'))
+  redis.call('HDEL', KEYS[2], k)
+  redis.call('ZREM', KEYS[1], k)
+  redis.call('DEL', ARGV[1] .. k)
+end
+`;
+// ARGV: 2 key, 3 value, 4 bytes, 5 ttl ms, 6 max keys, 7 max bytes. Returns 1, 'keys' or 'bytes'.
+const KV_SET = KV_FORGET_EXPIRED + `
+local old = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '-1')
+if old < 0 and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[6]) then return 'keys' end
+local total = tonumber(redis.call('GET', KEYS[3]) or '0')
+local size = tonumber(ARGV[4])
+if total - math.max(old, 0) + size > tonumber(ARGV[7]) then return 'bytes' end
+redis.call('SET', KEYS[4], ARGV[3], 'PX', ARGV[5])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[5]), ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], size)
+redis.call('INCRBY', KEYS[3], size - math.max(old, 0))
+return 1
+`;
+// ARGV: 2 key. Returns 1 when the key existed.
+const KV_DELETE = KV_FORGET_EXPIRED + `
+redis.call('DECRBY', KEYS[3], tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0'))
+redis.call('HDEL', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[1], ARGV[2])
+return redis.call('DEL', KEYS[4])
+`;
+// Every live key: at most KvLimits.maxKeys of them.
+const KV_LIST = KV_FORGET_EXPIRED + `
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+`;
+
+// Replicas are indexed the same way (sorted set: id -> expiry), so /replicas, which the dashboard
+// polls, never SCANs either. KEYS: 1 index, 2 the replica's key (heartbeat). ARGV[1]: key prefix.
+const NOW_MS = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+`;
+// ARGV: 2 id, 3 JSON, 4 ttl seconds.
+const REPLICA_HEARTBEAT = NOW_MS + `
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]) * 1000, ARGV[2])
+`;
+// The JSON of every live replica, at most 1000.
+const REPLICA_LIST = NOW_MS + `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, 999)) do
+  local v = redis.call('GET', ARGV[1] .. id)
+  if v then out[#out + 1] = v end
+end
+return out
+`;
+
 // Bounds what piles up while Redis is hung (SIGSTOP, partition): past this, commands fail at once.
 const MAX_PENDING_COMMANDS = 1000;
-const SCAN_COUNT = 200;
 
 export class RedisStore implements Store {
   readonly kind = "redis" as const;
@@ -133,19 +193,6 @@ export class RedisStore implements Store {
     return `${this.#prefix}${kind}${id}`;
   }
 
-  /** Keys that start with `prefix` (glob characters in it are escaped, so it matches literally). */
-  async #scan(prefix: string, limit: number): Promise<string[]> {
-    const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*";
-    const found = new Set<string>();
-    let cursor = "0";
-    do {
-      const reply = await this.#c.scan(cursor, { MATCH: pattern, COUNT: SCAN_COUNT });
-      cursor = String(reply.cursor);
-      for (const key of reply.keys) found.add(String(key));
-    } while (cursor !== "0" && found.size < limit);
-    return [...found];
-  }
-
   incrementVisits() {
     return this.#run(() => this.#c.incr(this.#key("visits")));
   }
@@ -158,19 +205,25 @@ export class RedisStore implements Store {
       return value === null ? null : String(value);
     });
   }
-  kvSet(key: string, value: string) {
+  #kvScript(script: string, key: string, args: Array<string | number>) {
+    return this.#c.eval(script, {
+      keys: [this.#key("kv-index"), this.#key("kv-sizes"), this.#key("kv-bytes"), this.#key("kv:", key)],
+      arguments: [this.#key("kv:"), ...args.map(String)],
+    });
+  }
+  kvSet(key: string, value: string, limits: KvLimits): Promise<KvSetResult> {
     return this.#run(async () => {
-      await this.#c.set(this.#key("kv:", key), value);
+      const reply = await this.#kvScript(KV_SET, key, [key, value, kvEntryBytes(key, value), limits.ttlSeconds * 1000, limits.maxKeys, limits.maxBytes]);
+      return reply === "keys" || reply === "bytes" ? { stored: false as const, full: reply } : { stored: true as const };
     });
   }
   kvDelete(key: string) {
-    return this.#run(async () => (await this.#c.del(this.#key("kv:", key))) > 0);
+    return this.#run(async () => Number(await this.#kvScript(KV_DELETE, key, [key])) > 0);
   }
   kvKeys(limit: number) {
     return this.#run(async () => {
-      const prefix = this.#key("kv:");
-      const keys = await this.#scan(prefix, limit);
-      return keys.map((k) => k.slice(prefix.length)).sort().slice(0, limit);
+      const keys = (await this.#kvScript(KV_LIST, "", [])) as unknown[];
+      return keys.map(String).sort().slice(0, limit);
     });
   }
   sessionCreate(id: string, session: Session, ttlSeconds: number) {
@@ -191,21 +244,22 @@ export class RedisStore implements Store {
   }
   heartbeat(replica: ReplicaInfo, ttlSeconds: number) {
     return this.#run(async () => {
-      await this.#c.set(this.#key("replica:", replica.id), JSON.stringify(replica), { EX: ttlSeconds });
+      await this.#c.eval(REPLICA_HEARTBEAT, {
+        keys: [this.#key("replica-index"), this.#key("replica:", replica.id)],
+        arguments: [this.#key("replica:"), replica.id, JSON.stringify(replica), String(ttlSeconds)],
+      });
     });
   }
   removeReplica(id: string) {
     return this.#run(async () => {
-      await this.#c.del(this.#key("replica:", id));
+      await this.#c.multi().del(this.#key("replica:", id)).zRem(this.#key("replica-index"), id).exec();
     });
   }
   listReplicas() {
     return this.#run(async () => {
-      const keys = await this.#scan(this.#key("replica:"), 1000);
-      if (keys.length === 0) return [];
-      const values = await this.#c.mGet(keys);
+      const values = (await this.#c.eval(REPLICA_LIST, { keys: [this.#key("replica-index")], arguments: [this.#key("replica:")] })) as unknown[];
       return values
-        .map((v) => (v === null ? null : parseOrNull<ReplicaInfo>(String(v))))
+        .map((v) => parseOrNull<ReplicaInfo>(String(v)))
         .filter((r): r is ReplicaInfo => r !== null)
         .sort((a, b) => a.id.localeCompare(b.id));
     });

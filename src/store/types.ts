@@ -14,6 +14,21 @@ export interface ReplicaInfo {
   visits: number;
 }
 
+/** Bounds of the /kv namespace, so no client can fill the store that sessions and counters share. */
+export interface KvLimits {
+  maxKeys: number;
+  /** Keys plus values, in UTF-8 bytes. */
+  maxBytes: number;
+  /** Every write (re)starts the key's lifetime. */
+  ttlSeconds: number;
+}
+
+/** kvSet either stored the value or refused it because the namespace is full. */
+export type KvSetResult = { stored: true } | { stored: false; full: "keys" | "bytes" };
+
+/** Bytes a kv entry counts against KvLimits.maxBytes. */
+export const kvEntryBytes = (key: string, value: string) => Buffer.byteLength(key, "utf8") + Buffer.byteLength(value, "utf8");
+
 /** Shared state. Redis in a cluster, in-memory for a single process. Same contract for both. */
 export interface Store {
   readonly kind: "memory" | "redis";
@@ -22,10 +37,11 @@ export interface Store {
   incrementVisits(): Promise<number>;
   getVisits(): Promise<number>;
   kvGet(key: string): Promise<string | null>;
-  kvSet(key: string, value: string): Promise<void>;
+  /** Stores unless a new key would pass limits.maxKeys or the total would pass limits.maxBytes. */
+  kvSet(key: string, value: string, limits: KvLimits): Promise<KvSetResult>;
   /** True when the key existed. */
   kvDelete(key: string): Promise<boolean>;
-  /** Up to `limit` keys, sorted. */
+  /** Up to `limit` live keys, sorted; costs what the kv data costs, not what the whole store holds. */
   kvKeys(limit: number): Promise<string[]>;
   sessionCreate(id: string, session: Session, ttlSeconds: number): Promise<void>;
   sessionGet(id: string): Promise<Session | null>;

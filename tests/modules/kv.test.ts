@@ -1,6 +1,11 @@
-// src/modules/kv: the key-value API, on both stores, and key encoding on a real server.
-import { expect, test } from "bun:test";
+// src/modules/kv: the key-value API, on both stores, its caps and TTL (507), and key encoding.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { silentLogger } from "../../src/logger";
+import { RedisStore } from "../../src/store/redis";
+import { startRedis, stopRedis, type RedisProcess } from "../../scripts/lib/redis";
 import { call, describeEachStore, testApp } from "../helpers/app";
+
+setDefaultTimeout(30_000);
 
 describeEachStore("kv", (makeStore) => {
   test("kv round trip, 404, list, delete", async () => {
@@ -52,4 +57,63 @@ describeEachStore("kv", (makeStore) => {
     expect(form).toMatchObject({ status: 200, json: { value: "from form" } });
   });
 
+});
+
+describe("/kv limits", () => {
+  test("a new key past KV_MAX_KEYS is a 507 JSON error that says what to do; the others stay", async () => {
+    const { app } = testApp({ env: { KV_MAX_KEYS: "2" } });
+    expect((await call(app, "POST", "/kv/a", { json: { value: "1" } })).json).toMatchObject({ key: "a", expires_in: 86400 });
+    expect((await call(app, "POST", "/kv/b", { json: { value: "2" } })).status).toBe(200);
+    const full = await call(app, "POST", "/kv/c", { json: { value: "3" } });
+    expect(full.status).toBe(507);
+    expect(full.json).toEqual({
+      error: "kv store full",
+      detail: "at most 2 keys (KV_MAX_KEYS)",
+      hint: expect.stringContaining("DELETE /kv/:key"),
+    });
+    expect((await call(app, "POST", "/kv/a", { json: { value: "overwrite" } })).status).toBe(200);
+    expect((await call(app, "GET", "/kv")).json).toMatchObject({ keys: ["a", "b"], count: 2 });
+  });
+
+  test("past KV_MAX_BYTES: 507", async () => {
+    const { app } = testApp({ env: { KV_MAX_BYTES: "2048" } });
+    expect((await call(app, "POST", "/kv/a", { json: { value: "x".repeat(1500) } })).status).toBe(200);
+    const full = await call(app, "POST", "/kv/b", { json: { value: "x".repeat(1000) } });
+    expect(full.status).toBe(507);
+    expect(full.json.detail).toBe("at most 2048 bytes of keys and values (KV_MAX_BYTES)");
+  });
+});
+
+describe("/kv full on a Redis with maxmemory and noeviction", () => {
+  let redis: RedisProcess;
+  let store: RedisStore;
+  beforeAll(async () => {
+    redis = await startRedis({ args: ["--maxmemory", "24mb", "--maxmemory-policy", "noeviction"] });
+    store = new RedisStore({ url: redis.url, port: 6379, keyPrefix: "kvfull:", timeoutMs: 2000, logger: silentLogger });
+    store.connect();
+    await store.waitUntilReady(5000);
+  });
+  afterAll(async () => {
+    await store.close();
+    await stopRedis(redis);
+  });
+
+  test("a flood of 64 KiB values gets 507 before Redis is full; login, /me and /visits keep working", async () => {
+    const { app } = testApp({ store, env: { KV_MAX_BYTES: "4194304" } });
+    const value = "v".repeat(64 * 1024 - 16);
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 500; i++) {
+      const { status } = await call(app, "POST", `/kv/flood-${i}`, { json: { value } });
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    expect([...statuses.keys()].sort()).toEqual([200, 507]);
+    expect(statuses.get(200)).toBeLessThanOrEqual(64);
+
+    const login = await call(app, "POST", "/login", { json: { username: "admin", password: "admin" } });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    expect((await call(app, "GET", "/me", { headers: { cookie } })).status).toBe(200);
+    expect((await call(app, "GET", "/visits")).status).toBe(200);
+    expect((await call(app, "GET", "/kv")).json.count).toBe(statuses.get(200));
+  });
 });

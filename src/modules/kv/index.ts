@@ -1,9 +1,17 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../deps";
 import { HttpError, invalidRequest } from "../../http/errors";
+import type { KvLimits } from "../../store/types";
 
 const tags = ["state"];
 const LIST_LIMIT = 1000;
+
+function fullError(full: "keys" | "bytes", limits: KvLimits) {
+  return new HttpError(507, "kv store full", {
+    detail: full === "keys" ? `at most ${limits.maxKeys} keys (KV_MAX_KEYS)` : `at most ${limits.maxBytes} bytes of keys and values (KV_MAX_BYTES)`,
+    hint: `delete keys with DELETE /kv/:key, or wait: keys expire ${limits.ttlSeconds} s after their last write (KV_TTL_SECONDS)`,
+  });
+}
 
 /**
  * Bun's router decodes a malformed %-sequence in a path parameter to U+FFFD, so /kv/%ZZ, /kv/%FF
@@ -23,6 +31,7 @@ function checkEncoding(key: string, url: string): void {
 /** A tiny key-value API in its own key namespace: clients cannot reach sessions or counters. */
 export const kvModule = (deps: AppDeps) => {
   const { store, config } = deps;
+  const limits: KvLimits = { maxKeys: config.kvMaxKeys, maxBytes: config.kvMaxBytes, ttlSeconds: config.kvTtlSeconds };
   const keyParams = t.Object({
     key: t.String({
       minLength: 1,
@@ -49,8 +58,9 @@ export const kvModule = (deps: AppDeps) => {
       if (bytes > config.maxValueBytes) {
         throw new HttpError(413, "value too large", { detail: { max_bytes: config.maxValueBytes, bytes } });
       }
-      await store.kvSet(params.key, body.value);
-      return { key: params.key, value: body.value, server: deps.hostname };
+      const result = await store.kvSet(params.key, body.value, limits);
+      if (!result.stored) throw fullError(result.full, limits);
+      return { key: params.key, value: body.value, expires_in: limits.ttlSeconds, server: deps.hostname };
     }, {
       params: keyParams,
       body: t.Object({ value: t.String({ description: `a string of at most MAX_VALUE_BYTES (${config.maxValueBytes}) bytes` }) }),
