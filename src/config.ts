@@ -24,6 +24,8 @@ export interface Config {
   sessionSecret: string | undefined;
   cookieSecure: boolean;
   authUsers: string | undefined;
+  loginRateLimit: number;
+  loginMaxConcurrentVerifies: number;
   shutdownDelaySeconds: number;
   shutdownTimeoutSeconds: number;
   heartbeatIntervalSeconds: number;
@@ -79,6 +81,8 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   { env: "SESSION_SECRET", key: "sessionSecret", kind: "string", default: undefined, secret: true, description: "When set, the session cookie is signed with it (at least 32 characters, else a warning at start)" },
   { env: "COOKIE_SECURE", key: "cookieSecure", kind: "bool", default: "false", description: "Mark the session cookie Secure (serve over HTTPS)" },
   { env: "AUTH_USERS", key: "authUsers", kind: "string", default: undefined, secret: true, description: "user:password pairs: one per line, or comma separated on one line (then a plain password has no comma), or a JSON object; passwords may be Bun.password hashes. Ambiguous input fails at start. Unset: demo users admin/admin and user/user" },
+  { env: "LOGIN_RATE_LIMIT", key: "loginRateLimit", kind: "int", default: "20", min: 1, max: 100000, description: "POST /login attempts per minute per client address (429 past it)" },
+  { env: "LOGIN_MAX_CONCURRENT_VERIFIES", key: "loginMaxConcurrentVerifies", kind: "int", default: "1", min: 1, max: 64, description: "Password hash checks at once (an argon2id check holds 64 MiB); 16 per slot wait, more get 429" },
   { env: "SHUTDOWN_DELAY_SECONDS", key: "shutdownDelaySeconds", kind: "int", default: "5", min: 0, max: 300, description: "After SIGTERM: seconds to keep serving while readiness is 503" },
   { env: "SHUTDOWN_TIMEOUT_SECONDS", key: "shutdownTimeoutSeconds", kind: "int", default: "10", min: 1, max: 300, description: "After the delay: longest wait for in-flight requests" },
   { env: "HEARTBEAT_INTERVAL_SECONDS", key: "heartbeatIntervalSeconds", kind: "int", default: "5", min: 1, max: 300, description: "Replica heartbeat period (entry TTL is 3x)" },

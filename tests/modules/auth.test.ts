@@ -1,6 +1,7 @@
 // src/modules/auth: login, /me and logout on both stores; AUTH_USERS and SESSION_SECRET.
-import { describe, expect, test } from "bun:test";
-import { authenticate, parseUsers, verifyPassword } from "../../src/modules/auth/users";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { ConcurrencyGate, RateLimiter } from "../../src/modules/auth/limits";
+import { authenticate, dummyPasswordFor, hashParameters, parseUsers, verifyPassword } from "../../src/modules/auth/users";
 import { call, describeEachStore, testApp } from "../helpers/app";
 
 describeEachStore("sessions", (makeStore, kind) => {
@@ -172,5 +173,118 @@ describe("AUTH_USERS", () => {
     expect(() => parseUsers("{bad json")).toThrow("AUTH_USERS");
     expect(() => parseUsers("  ")).toThrow("AUTH_USERS");
     expect(() => parseUsers('{"a": 1}')).toThrow("AUTH_USERS");
+  });
+});
+
+setDefaultTimeout(30_000);
+// Cheap argon2id parameters keep the suite fast; the mechanism is the same as the default 64 MiB.
+const HASH_OPTIONS = { algorithm: "argon2id", memoryCost: 8192, timeCost: 3 } as const;
+
+const login = (app: Parameters<typeof call>[0], username: string, password: string, headers: Record<string, string> = {}) =>
+  call(app, "POST", "/login", { json: { username, password }, headers });
+
+async function median(times: number, run: () => Promise<unknown>): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    await run();
+    samples.push(performance.now() - started);
+  }
+  return samples.sort((a, b) => a - b)[Math.floor(times / 2)]!;
+}
+
+describe("login with hashed AUTH_USERS", () => {
+  test("an unknown user is checked against a dummy hash of the same algorithm and cost", async () => {
+    const hash = await Bun.password.hash("s3cret", HASH_OPTIONS);
+    const dummy = await dummyPasswordFor(parseUsers(`admin:${hash},plain:text`));
+    expect(hashParameters(dummy)).toEqual(hashParameters(hash));
+    expect(hashParameters(hash)).toEqual({ algorithm: "argon2id", memoryCost: 8192, timeCost: 3 });
+    const bcrypt = await Bun.password.hash("pw", { algorithm: "bcrypt", cost: 5 });
+    expect(hashParameters(await dummyPasswordFor(parseUsers(`eve:${bcrypt}`)))).toEqual({ algorithm: "bcrypt", cost: 5 });
+  });
+
+  test("a wrong name takes about as long as a wrong password", async () => {
+    const hash = await Bun.password.hash("s3cret", HASH_OPTIONS);
+    const { app } = testApp({ env: { AUTH_USERS: `admin:${hash}`, LOGIN_RATE_LIMIT: "1000" } });
+    await login(app, "warm-up", "x");
+    // Interleaved, so a burst of load on the shared machine hits both series alike. Without the
+    // dummy hash an unknown name answered in well under 1% of the time of a known one.
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      known.push(await median(1, () => login(app, "admin", "wrong")));
+      unknown.push(await median(1, () => login(app, "nobody", "wrong")));
+    }
+    const mid = (xs: number[]) => xs.sort((a, b) => a - b)[3]!;
+    expect(mid(unknown)).toBeGreaterThan(mid(known) * 0.25);
+  });
+
+  test("parallel logins verify one at a time (LOGIN_MAX_CONCURRENT_VERIFIES=1); past the queue, 429", async () => {
+    const hash = await Bun.password.hash("s3cret", HASH_OPTIONS);
+    const { app } = testApp({ env: { AUTH_USERS: `admin:${hash}`, LOGIN_RATE_LIMIT: "1000" } });
+    const statuses = await Promise.all(Array.from({ length: 24 }, () => login(app, "admin", "wrong").then((r) => r.status)));
+    // One running and 16 queued get their 401; the other 7 are told to come back.
+    expect(statuses.filter((s) => s === 401)).toHaveLength(17);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+    expect((await login(app, "admin", "s3cret")).status).toBe(200);
+  });
+});
+
+describe("login rate limit", () => {
+  test("past LOGIN_RATE_LIMIT attempts a minute: 429 JSON with Retry-After, right password or not", async () => {
+    const { app } = testApp({ env: { LOGIN_RATE_LIMIT: "3" } });
+    for (let i = 0; i < 3; i++) expect((await login(app, "admin", "wrong")).status).toBe(401);
+    const limited = await login(app, "admin", "admin");
+    expect(limited.status).toBe(429);
+    expect(limited.json).toMatchObject({ error: "too many login attempts", hint: expect.stringContaining("retry in") });
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // Malformed bodies are refused by validation before they cost an attempt.
+    expect((await call(app, "POST", "/login", { json: { username: "admin" } })).status).toBe(422);
+  });
+
+  test("RateLimiter refills over the minute and forgets the least recently seen client past its bound", () => {
+    let now = 0;
+    const limiter = new RateLimiter(2, { now: () => now, maxClients: 2 });
+    expect([limiter.take("a"), limiter.take("a")]).toEqual([0, 0]);
+    expect(limiter.take("a")).toBe(30);
+    now += 30_000;
+    expect(limiter.take("a")).toBe(0);
+    expect(limiter.take("a")).toBeGreaterThan(0);
+    limiter.take("b");
+    limiter.take("c"); // evicts a
+    expect(limiter.take("a")).toBe(0);
+  });
+
+  test("ConcurrencyGate never runs more than its limit", async () => {
+    const gate = new ConcurrencyGate(2, 10);
+    let running = 0;
+    let most = 0;
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        gate.run(async () => {
+          most = Math.max(most, ++running);
+          await Bun.sleep(5);
+          running--;
+          return i;
+        }),
+      ),
+    );
+    expect(most).toBe(2);
+    expect(results.filter((r) => r === null)).toHaveLength(0);
+    expect(gate.running).toBe(0);
+  });
+});
+
+describe("session rotation", () => {
+  test("a second login ends the session the client came with", async () => {
+    for (const env of [{}, { SESSION_SECRET: "x".repeat(32) }] as Array<Record<string, string>>) {
+      const { app } = testApp({ env });
+      const first = (await login(app, "admin", "admin")).headers.get("set-cookie")!.split(";")[0]!;
+      expect((await call(app, "GET", "/me", { headers: { cookie: first } })).status).toBe(200);
+      const second = (await login(app, "user", "user", { cookie: first })).headers.get("set-cookie")!.split(";")[0]!;
+      expect(second).not.toBe(first);
+      expect(await call(app, "GET", "/me", { headers: { cookie: first } })).toMatchObject({ status: 401, json: { detail: "session expired" } });
+      expect((await call(app, "GET", "/me", { headers: { cookie: second } })).json.username).toBe("user");
+    }
   });
 });

@@ -3,11 +3,14 @@ import { signCookie, unsignCookie } from "elysia/utils";
 import { randomBytes } from "node:crypto";
 import type { AppDeps } from "../../deps";
 import { HttpError } from "../../http/errors";
-import { authenticate, DEMO_USERS, parseUsers } from "./users";
+import { ConcurrencyGate, RateLimiter } from "./limits";
+import { authenticate, DEMO_USERS, dummyPasswordFor, parseUsers } from "./users";
 
 const tags = ["auth"];
 /** Longer cookies are not ours (an id is 43 characters, 87 when signed). */
 const MAX_COOKIE_LENGTH = 512;
+/** Logins that may wait for a verify slot, per slot. */
+const QUEUED_PER_VERIFY_SLOT = 16;
 
 // `detail` is what the FastAPI original sent; `error` is the field every other route has.
 const unauthorized = (detail: string) => new HttpError(401, detail, { detail });
@@ -27,6 +30,10 @@ export const authModule = (deps: AppDeps) => {
     // Names only: a reader of the log sees at once when a stray comma made a user of a password.
     logger.info("users loaded from AUTH_USERS", { users: [...users.keys()] });
   }
+  const attempts = new RateLimiter(config.loginRateLimit);
+  const verifies = new ConcurrencyGate(config.loginMaxConcurrentVerifies, config.loginMaxConcurrentVerifies * QUEUED_PER_VERIFY_SLOT);
+  // Started now, so the first unknown user does not pay for making it.
+  const dummy = dummyPasswordFor(users);
   const cookieOptions = {
     httpOnly: true,
     sameSite: "lax" as const,
@@ -52,11 +59,29 @@ export const authModule = (deps: AppDeps) => {
   };
 
   return new Elysia()
-    .post("/login", async ({ body, cookie: { session_id } }) => {
-      if (!(await authenticate(users, body.username, body.password))) {
+    .post("/login", async ({ body, cookie: { session_id }, request, server }) => {
+      // The peer address: behind a Service or an ingress that is the node or the proxy, so the
+      // budget is shared by its clients. X-Forwarded-For is not trusted: any client can send it.
+      const retryAfter = attempts.take(server?.requestIP(request)?.address ?? "local");
+      if (retryAfter > 0) {
+        throw new HttpError(429, "too many login attempts", {
+          detail: `at most ${config.loginRateLimit} per minute from one address (LOGIN_RATE_LIMIT)`,
+          hint: `retry in ${retryAfter} s`,
+          headers: { "retry-after": String(retryAfter) },
+        });
+      }
+      const ok = await verifies.run(async () => authenticate(users, body.username, body.password, await dummy));
+      if (ok === null) {
+        throw new HttpError(429, "too many logins in progress", { hint: "retry in a second", headers: { "retry-after": "1" } });
+      }
+      if (!ok) {
         logger.info("login failed", { username: body.username.slice(0, 64) });
         throw unauthorized("invalid credentials");
       }
+      // A new login ends the session the client had: an id that leaked before login (a shared
+      // machine, a fixated cookie) stops working.
+      const previous = await sessionIdOf(session_id.value);
+      if (previous) await store.sessionDelete(previous);
       const id = randomBytes(32).toString("base64url");
       await store.sessionCreate(id, { username: body.username, createdAt: new Date().toISOString() }, config.sessionTtl);
       // Same format as Elysia's signed cookies (value.HMAC-SHA256), so cookies survive an upgrade.

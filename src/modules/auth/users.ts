@@ -92,11 +92,34 @@ export async function verifyPassword(stored: string, given: string): Promise<boo
   return timingSafeEqual(a, b);
 }
 
-// Unknown users still pay for a comparison, so timing does not reveal which names exist.
+/** The algorithm and cost of a Bun.password hash, so a dummy can be made that costs the same. */
+export function hashParameters(stored: string): Bun.Password.Argon2Algorithm | Bun.Password.BCryptAlgorithm | null {
+  const argon2 = /^\$(argon2(?:id|i|d))\$v=\d+\$m=(\d+),t=(\d+)/.exec(stored);
+  if (argon2) {
+    return { algorithm: argon2[1] as "argon2id" | "argon2i" | "argon2d", memoryCost: Number(argon2[2]), timeCost: Number(argon2[3]) };
+  }
+  const bcrypt = /^\$2[aby]?\$(\d{2})\$/.exec(stored);
+  return bcrypt ? { algorithm: "bcrypt", cost: Number(bcrypt[1]) } : null;
+}
+
+// A comparison for unknown users when no password is hashed: plain passwords compare in constant time.
 const DUMMY = "not-a-user-password";
 
-export async function authenticate(users: UserTable, username: string, password: string): Promise<boolean> {
+/**
+ * What an unknown user's password is checked against: a hash of a random password with the
+ * same algorithm and cost as the users' own hashes (the first one found), so a wrong name takes
+ * as long as a wrong password and names cannot be told apart by timing.
+ */
+export async function dummyPasswordFor(users: UserTable): Promise<string> {
+  for (const stored of users.values()) {
+    const parameters = hashParameters(stored);
+    if (parameters) return Bun.password.hash(crypto.randomUUID(), parameters);
+  }
+  return DUMMY;
+}
+
+export async function authenticate(users: UserTable, username: string, password: string, dummy: string = DUMMY): Promise<boolean> {
   const stored = users.get(username);
-  const ok = await verifyPassword(stored ?? DUMMY, password);
+  const ok = await verifyPassword(stored ?? dummy, password);
   return stored !== undefined && ok;
 }
