@@ -72,7 +72,12 @@ export function createApp(deps: AppDeps) {
   const modules = featureModules(deps);
   // Bun drops WebSocket frames past this before they reach JS; /ws/echo enforces the exact cap.
   return new Elysia({
-    websocket: { maxPayloadLength: Math.max(deps.config.maxWsMessageBytes * 2, 16 * 1024) },
+    websocket: {
+      maxPayloadLength: Math.max(deps.config.maxWsMessageBytes * 2, 16 * 1024),
+      // Bun buffers up to 16 MB per socket for a client that does not read, and keeps it open.
+      backpressureLimit: deps.config.wsBackpressureBytes,
+      closeOnBackpressureLimit: true,
+    },
     // Elysia's default skips the first 11 characters of the URL when it looks for the path, so
     // with `Host: x` the first segment of the path is skipped too and /public/ready/disable
     // matches /ready/disable, which defeats path rules in an ingress or mesh.

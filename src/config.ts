@@ -38,6 +38,8 @@ export interface Config {
   maxDelaySeconds: number;
   maxEchoBytes: number;
   maxWsMessageBytes: number;
+  wsBackpressureBytes: number;
+  wsMaxConnections: number;
   dnsTimeoutMs: number;
   faultErrorRate: number;
   faultStatus: number;
@@ -95,6 +97,8 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   { env: "MAX_DELAY_SECONDS", key: "maxDelaySeconds", kind: "int", default: "30", min: 1, max: 3600, description: "Upper bound for GET /delay/:seconds and GET /chunked/:seconds (422 above)" },
   { env: "MAX_ECHO_BYTES", key: "maxEchoBytes", kind: "int", default: "65536", min: 1, max: 10485760, description: "Largest POST /echo body (413 above)" },
   { env: "MAX_WS_MESSAGE_BYTES", key: "maxWsMessageBytes", kind: "int", default: "65536", min: 1, max: 16777216, description: "Largest /ws/echo message; a bigger one closes the socket with code 1009" },
+  { env: "WS_BACKPRESSURE_BYTES", key: "wsBackpressureBytes", kind: "int", default: "262144", min: 1024, max: 67108864, description: "Bytes buffered for a WebSocket client that does not read; past it the socket is closed (at least MAX_WS_MESSAGE_BYTES)" },
+  { env: "WS_MAX_CONNECTIONS", key: "wsMaxConnections", kind: "int", default: "64", min: 1, max: 100000, description: "Open /ws/echo sockets at once; past it an upgrade gets 503" },
   { env: "DNS_TIMEOUT_MS", key: "dnsTimeoutMs", kind: "int", default: "2000", min: 100, max: 30000, description: "Longest GET /dns lookup (504 past it)" },
   { env: "FAULT_ERROR_RATE", key: "faultErrorRate", kind: "number", default: "0", min: 0, max: 1, description: "Fault injection at start: share of application requests answered with FAULT_STATUS (0 to 1)" },
   { env: "FAULT_STATUS", key: "faultStatus", kind: "int", default: "503", min: 400, max: 599, description: "Fault injection: status of injected errors" },
@@ -203,6 +207,9 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (!validRedisUrl(result.redisUrl)) {
       throw new ConfigError(`REDIS_URL: expected redis://[:password@]host[:port][/db] or rediss://...`);
     }
+  }
+  if (result.wsBackpressureBytes < result.maxWsMessageBytes) {
+    throw new ConfigError(`WS_BACKPRESSURE_BYTES (${result.wsBackpressureBytes}) is below MAX_WS_MESSAGE_BYTES (${result.maxWsMessageBytes}): one echo would close the socket`);
   }
   if (result.faultLatencyMinMs > result.faultLatencyMaxMs) {
     throw new ConfigError(`FAULT_LATENCY_MIN_MS (${result.faultLatencyMinMs}) is above FAULT_LATENCY_MAX_MS (${result.faultLatencyMaxMs})`);

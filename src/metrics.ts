@@ -12,6 +12,7 @@ export class Metrics {
   readonly storeUp: Gauge;
   readonly faultsInjected: Counter<"kind">;
   readonly faultsActive: Gauge;
+  readonly websocketsOpen: Gauge;
   /** Totals this replica reports in its heartbeat (/replicas). */
   requestsServed = 0;
   visitsServed = 0;
@@ -38,6 +39,7 @@ export class Metrics {
       registers,
     });
     this.faultsActive = new Gauge({ name: "bun_k8s_faults_active", help: "1 while fault injection is on", registers });
+    this.websocketsOpen = new Gauge({ name: "bun_k8s_websockets_open", help: "Open /ws/echo sockets", registers });
   }
 
   recordFault(kind: "error" | "latency") {

@@ -27,6 +27,7 @@ export const toolsModule = (deps: AppDeps) => {
     code: decimalInt("code", { minimum: 100, maximum: 599, description: "an HTTP status code, 200 to 599 (1xx: 400)" }),
   });
   let dnsInFlight = 0;
+  let websocketsOpen = 0;
 
   const statusHandler = ({ params, set }: { params: { code: number }; set: { status?: number | string } }) => {
     const response = statusResponse(params.code, hostname);
@@ -151,6 +152,21 @@ export const toolsModule = (deps: AppDeps) => {
       },
     })
     .ws("/ws/echo", {
+      // Counted on open and close: a refused or failed upgrade never holds a slot.
+      beforeHandle() {
+        if (websocketsOpen >= config.wsMaxConnections) {
+          throw new HttpError(503, "too many websocket connections", {
+            detail: `at most ${config.wsMaxConnections} at once (WS_MAX_CONNECTIONS)`,
+            hint: "retry later",
+          });
+        }
+      },
+      open() {
+        deps.metrics.websocketsOpen.set(++websocketsOpen);
+      },
+      close() {
+        deps.metrics.websocketsOpen.set(--websocketsOpen);
+      },
       message(ws, message) {
         const frame = echoFrame(message);
         const bytes = frameBytes(frame);
