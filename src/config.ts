@@ -30,6 +30,7 @@ export interface Config {
   shutdownTimeoutSeconds: number;
   heartbeatIntervalSeconds: number;
   maxBodyBytes: number;
+  bodyTimeoutSeconds: number;
   maxKeyLength: number;
   maxValueBytes: number;
   kvMaxKeys: number;
@@ -89,6 +90,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   { env: "SHUTDOWN_TIMEOUT_SECONDS", key: "shutdownTimeoutSeconds", kind: "int", default: "10", min: 1, max: 300, description: "After the delay: longest wait for in-flight requests" },
   { env: "HEARTBEAT_INTERVAL_SECONDS", key: "heartbeatIntervalSeconds", kind: "int", default: "5", min: 1, max: 300, description: "Replica heartbeat period (entry TTL is 3x)" },
   { env: "MAX_BODY_BYTES", key: "maxBodyBytes", kind: "int", default: "1048576", min: 1024, max: 104857600, description: "Largest request body accepted (413 above)" },
+  { env: "BODY_TIMEOUT_SECONDS", key: "bodyTimeoutSeconds", kind: "int", default: "10", min: 1, max: 3600, description: "Longest time to receive a whole request body (408 and the connection closed past it)" },
   { env: "MAX_KEY_LENGTH", key: "maxKeyLength", kind: "int", default: "256", min: 1, max: 4096, description: "Longest /kv key" },
   { env: "MAX_VALUE_BYTES", key: "maxValueBytes", kind: "int", default: "65536", min: 1, max: 10485760, description: "Largest /kv value in bytes (413 above)" },
   { env: "KV_MAX_KEYS", key: "kvMaxKeys", kind: "int", default: "1000", min: 1, max: 100000, description: "Most /kv keys at once, over all replicas (507 for a new key past it)" },

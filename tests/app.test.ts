@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { featureModules, ROUTES, type ModuleName } from "../src/app";
+import { isDeadlineParser } from "../src/http/body";
 import { faultsModule } from "../src/modules/faults";
 import { BASE, testApp, testDeps } from "./helpers/app";
 
@@ -46,5 +47,17 @@ describe("routing", () => {
     expect((await app.handle(new Request("http://x/config"))).status).toBe(200);
     expect((await app.handle(new Request("http://x/kv/a?b=1"))).status).toBe(404);
     expect(await (await app.handle(new Request("http://x/health"))).json()).toMatchObject({ status: "healthy" });
+  });
+});
+
+describe("request bodies", () => {
+  test("every route that validates a body reads it through the deadline parser (or reads none)", () => {
+    const { app } = testApp();
+    const withBody = app.routes.filter((r) => (r.hooks as { body?: unknown }).body !== undefined);
+    expect(withBody.map((r) => `${r.method} ${r.path}`).sort()).toEqual(["POST /faults/enable", "POST /kv/:key", "POST /login"]);
+    for (const route of withBody) {
+      const parse = (route.hooks as { parse?: Array<{ fn: unknown }> }).parse ?? [];
+      expect(parse.map((p) => isDeadlineParser(p.fn))).toEqual([true]);
+    }
   });
 });

@@ -91,6 +91,10 @@ export const httpLayer = (deps: AppDeps) => <A extends AnyElysia>(app: A): A => 
   };
 
   const onError = ({ error, code, set }: { error: unknown; code: unknown; set: Context["set"] }): ErrorBody => {
+    // Elysia wraps whatever a body parser throws in a ParseError (400); a 408 or 413 from
+    // src/http/body.ts stays itself.
+    const cause = code === "PARSE" ? (error as { cause?: unknown }).cause : undefined;
+    if (cause instanceof HttpError) error = cause;
     if (error instanceof HttpError) {
       set.status = error.status;
       if (error.headers) Object.assign(set.headers, error.headers);

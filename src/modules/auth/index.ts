@@ -2,6 +2,7 @@ import { Elysia, t } from "elysia";
 import { signCookie, unsignCookie } from "elysia/utils";
 import { randomBytes } from "node:crypto";
 import type { AppDeps } from "../../deps";
+import { deadlineParser } from "../../http/body";
 import { HttpError } from "../../http/errors";
 import { ConcurrencyGate, RateLimiter } from "./limits";
 import { authenticate, DEMO_USERS, dummyPasswordFor, parseUsers } from "./users";
@@ -89,6 +90,7 @@ export const authModule = (deps: AppDeps) => {
       logger.info("login", { username: body.username });
       return { message: "logged in", username: body.username, server: deps.hostname, expires_in: config.sessionTtl };
     }, {
+      parse: deadlineParser({ maxBytes: config.maxBodyBytes, timeoutSeconds: config.bodyTimeoutSeconds }),
       body: t.Object({
         username: t.String({ minLength: 1, maxLength: 128 }),
         password: t.String({ minLength: 1, maxLength: 1024 }),

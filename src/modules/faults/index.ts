@@ -1,6 +1,7 @@
 import { Elysia, t, type AnyElysia } from "elysia";
 import type { AppDeps } from "../../deps";
 import { HttpError } from "../../http/errors";
+import { deadlineParser } from "../../http/body";
 import { redispatch } from "../../http/layer";
 import { assertChaosEnabled } from "../chaos";
 import {
@@ -115,6 +116,7 @@ export const faultsModule = (deps: AppDeps) => {
       logger.warn("fault injection enabled", describe(settings));
       return state();
     }, {
+      parse: deadlineParser({ maxBytes: config.maxBodyBytes, timeoutSeconds: config.bodyTimeoutSeconds }),
       body: t.Optional(
         t.Object({
           error_rate: t.Optional(t.Number({ minimum: 0, maximum: 1, description: "share of requests that fail, 0 to 1 (default FAULT_ERROR_RATE)" })),

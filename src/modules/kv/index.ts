@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../deps";
+import { deadlineParser } from "../../http/body";
 import { HttpError, invalidRequest } from "../../http/errors";
 import type { KvLimits } from "../../store/types";
 
@@ -63,6 +64,7 @@ export const kvModule = (deps: AppDeps) => {
       return { key: params.key, value: body.value, expires_in: limits.ttlSeconds, server: deps.hostname };
     }, {
       params: keyParams,
+      parse: deadlineParser({ maxBytes: config.maxBodyBytes, timeoutSeconds: config.bodyTimeoutSeconds }),
       body: t.Object({ value: t.String({ description: `a string of at most MAX_VALUE_BYTES (${config.maxValueBytes}) bytes` }) }),
       detail: { tags, summary: 'Write a value: body {"value": string}' },
     })

@@ -1,9 +1,10 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../deps";
+import { readBody } from "../../http/body";
 import { HttpError, type ErrorBody } from "../../http/errors";
 import { decimalInt } from "../../http/numbers";
 import { readResolvConf, resolveName, dnsHttpError, validateDnsName, type DnsType } from "./dns";
-import { describeBody, readCapped } from "./echo";
+import { describeBody } from "./echo";
 import { maskEnv } from "./env";
 import { headersJson } from "./headers";
 import { statusResponse } from "./status";
@@ -49,7 +50,7 @@ export const toolsModule = (deps: AppDeps) => {
     .post("/echo", async ({ request, query, set }) => {
       // The echoed body is the client's: no browser may run it as a page.
       Object.assign(set.headers, NO_STORE, { "content-security-policy": "default-src 'none'" });
-      const bytes = await readCapped(request, config.maxEchoBytes);
+      const bytes = await readBody(request, { maxBytes: config.maxEchoBytes, timeoutSeconds: config.bodyTimeoutSeconds });
       if (query.format === "text") {
         set.headers["content-type"] = "text/plain; charset=utf-8";
         return new Response(bytes, { headers: set.headers as Record<string, string> });
