@@ -1,4 +1,3 @@
-import { openapi } from "@elysiajs/openapi";
 import { Elysia, type AnyElysia } from "elysia";
 import type { AppDeps } from "./deps";
 import { httpLayer } from "./http/layer";
@@ -8,12 +7,12 @@ import { faultsModule } from "./modules/faults";
 import { infoModule } from "./modules/info";
 import { kvModule } from "./modules/kv";
 import { metricsModule } from "./modules/metrics";
+import { openapiModule } from "./modules/openapi";
 import { probesModule } from "./modules/probes";
 import { replicasModule } from "./modules/replicas";
 import { toolsModule } from "./modules/tools";
 import { uiModule } from "./modules/ui";
 import { visitsModule } from "./modules/visits";
-import { VERSION } from "./version";
 
 export type { AppDeps } from "./deps";
 
@@ -36,7 +35,10 @@ export const ROUTES = {
     "GET /dns", "GET /chunked/:seconds", "GET /ws/echo", "WS /ws/echo",
   ],
   metrics: ["GET /metrics"],
-  openapi: ["GET /openapi", "GET /openapi/json"],
+  openapi: [
+    "GET /openapi", "GET /openapi/json",
+    "GET /openapi/assets/swagger-ui.css", "GET /openapi/assets/swagger-ui-bundle.js", "GET /openapi/assets/init.js",
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ModuleName = keyof typeof ROUTES;
@@ -44,16 +46,7 @@ export type ModuleName = keyof typeof ROUTES;
 /** The feature modules, by name; the HTTP layer and fault injection wrap them all. */
 export function featureModules(deps: AppDeps): Record<Exclude<ModuleName, "faults">, AnyElysia> {
   return {
-    openapi: openapi({
-      path: "/openapi",
-      documentation: {
-        info: {
-          title: "bun-k8s",
-          version: VERSION,
-          description: "A teaching and demo workload for Kubernetes: probes, chaos, shared state, metrics.",
-        },
-      },
-    }),
+    openapi: openapiModule(deps),
     probes: probesModule(deps),
     info: infoModule(deps),
     chaos: chaosModule(deps),

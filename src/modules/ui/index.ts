@@ -29,13 +29,13 @@ const COMMON_HEADERS = {
   "cache-control": "no-cache",
 };
 
-interface Asset {
+export interface Asset {
   body: string;
   type: string;
   etag: string;
 }
 
-function asset(body: string, type: string): Asset {
+export function asset(body: string, type: string): Asset {
   return { body, type, etag: `"${Bun.hash(body).toString(36)}"` };
 }
 
@@ -45,11 +45,20 @@ const PAGE = asset((pageSource as unknown as string).replaceAll("__ASSET_VERSION
 const SCRIPT = asset(script, "text/javascript; charset=utf-8");
 const STYLES = asset(stylesheet, "text/css; charset=utf-8");
 
-function serve(item: Asset, request: Request, extraHeaders?: Record<string, string>): Response {
-  const headers = { ...COMMON_HEADERS, ...extraHeaders, etag: item.etag, "content-type": item.type };
+/** An embedded asset with the dashboard's headers (another page may bring its own CSP). */
+export function serveAsset(item: Asset, request: Request, options: { csp?: string; extraHeaders?: Record<string, string> } = {}): Response {
+  const headers = {
+    ...COMMON_HEADERS,
+    ...(options.csp ? { "content-security-policy": options.csp } : {}),
+    ...options.extraHeaders,
+    etag: item.etag,
+    "content-type": item.type,
+  };
   if (request.headers.get("if-none-match") === item.etag) return new Response(null, { status: 304, headers });
   return new Response(item.body, { headers });
 }
+
+const serve = (item: Asset, request: Request, extraHeaders?: Record<string, string>) => serveAsset(item, request, { extraHeaders });
 
 /** The dashboard page, for `GET /` when the client prefers HTML (varies on Accept). */
 export function uiPageResponse(request: Request): Response {

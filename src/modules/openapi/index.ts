@@ -1,0 +1,57 @@
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "text" };
+import swaggerBundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "text" };
+import type { AppDeps } from "../../deps";
+import { VERSION } from "../../version";
+import { asset, serveAsset } from "../ui";
+import init from "./init.js" with { type: "text" };
+import pageSource from "./page.html" with { type: "text" };
+
+// The docs page runs Swagger UI from a copy embedded in the binary (swagger-ui-dist, pinned in
+// package.json): nothing is fetched from a CDN, so it works offline and in an air-gapped
+// cluster, and no third-party script runs on this origin. Swagger UI draws its icons as data:
+// images, hence that one allowance (tests/system/openapi-browser.test.ts fails on any CSP violation).
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const assetVersion = encodeURIComponent(`${VERSION}-${Bun.hash(swaggerBundle + swaggerCss + init).toString(36)}`);
+const PAGE = asset((pageSource as unknown as string).replaceAll("__ASSET_VERSION__", assetVersion), "text/html; charset=utf-8");
+const ASSETS = {
+  "/openapi/assets/swagger-ui.css": asset(swaggerCss, "text/css; charset=utf-8"),
+  "/openapi/assets/swagger-ui-bundle.js": asset(swaggerBundle as unknown as string, "text/javascript; charset=utf-8"),
+  "/openapi/assets/init.js": asset(init as unknown as string, "text/javascript; charset=utf-8"),
+};
+
+/** GET /openapi/json (the document Elysia generates) and GET /openapi, the docs page. */
+export const openapiModule = (_deps: AppDeps) => {
+  let docs = new Elysia({ name: "openapi-page" }).get("/openapi", ({ request }) => serveAsset(PAGE, request, { csp: CSP }), {
+    detail: { hide: true },
+  });
+  for (const [path, item] of Object.entries(ASSETS)) {
+    docs = docs.get(path, ({ request }) => serveAsset(item, request, { csp: CSP }), { detail: { hide: true } });
+  }
+  return new Elysia({ name: "openapi" })
+    .use(
+      openapi({
+        path: "/openapi",
+        provider: null,
+        documentation: {
+          info: {
+            title: "bun-k8s",
+            version: VERSION,
+            description: "A teaching and demo workload for Kubernetes: probes, chaos, shared state, metrics.",
+          },
+        },
+      }),
+    )
+    .use(docs);
+};
