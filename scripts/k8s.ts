@@ -144,10 +144,23 @@ function kindClusters(): string[] {
   return r.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
 }
 
+/**
+ * The namespace `deploy`/`up` create for KUBE_NAMESPACE, labelled for Pod Security "restricted"
+ * (every pod of the stack meets it; tests/kustomize.test.ts checks the fields). A namespace the
+ * user already had, such as default, is left unlabelled: the README gives the command.
+ */
+export function namespaceManifest(name: string) {
+  const labels: Record<string, string> = {};
+  for (const mode of ["enforce", "audit", "warn"]) {
+    labels[`pod-security.kubernetes.io/${mode}`] = "restricted";
+    labels[`pod-security.kubernetes.io/${mode}-version`] = "latest";
+  }
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } };
+}
+
 async function ensureNamespace(kube: Kube) {
   if (!kube.namespace) return;
-  const manifest = await kube.out(["create", "namespace", kube.namespace, "--dry-run=client", "-o", "yaml"], { namespaced: false });
-  await kube.out(["apply", "-f", "-"], { namespaced: false, stdin: manifest });
+  await kube.out(["apply", "-f", "-"], { namespaced: false, stdin: JSON.stringify(namespaceManifest(kube.namespace)) });
 }
 
 async function waitForStack(kube: Kube, timeout: string) {

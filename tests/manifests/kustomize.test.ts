@@ -323,6 +323,12 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
           if (!spec.serviceAccountName || spec.serviceAccountName === "default") problems.push(`${where}: own ServiceAccount`);
           if (spec.enableServiceLinks !== false) problems.push(`${where}: enableServiceLinks (REDIS_PORT=tcp://... would be injected)`);
           if (spec.hostNetwork || spec.hostPID || spec.hostIPC) problems.push(`${where}: host namespaces`);
+          // Pod Security "restricted" (scripts/k8s.ts labels the namespace it creates) allows only these.
+          const restrictedVolumes = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+          for (const v of spec.volumes ?? []) {
+            const types = Object.keys(v).filter((k) => k !== "name");
+            if (!types.every((t) => restrictedVolumes.includes(t))) problems.push(`${where}: volume ${v.name} (${types})`);
+          }
           for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
             const csc = c.securityContext ?? {};
             if (csc.allowPrivilegeEscalation !== false) problems.push(`${where}/${c.name}: allowPrivilegeEscalation`);
@@ -432,6 +438,39 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
         expect(redis().spec!.template.metadata!.labels).not.toMatchObject(rule.from![0]!.podSelector!.matchLabels!);
         expect(rule.ports).toEqual([{ protocol: "TCP", port: 6379 }]);
       });
+
+      test("NetworkPolicy: the app takes HTTP only from its namespace, ingress/monitoring namespaces and outside the pod network; egress to DNS and Redis only", () => {
+        const np = pick<INetworkPolicy & K8sObject>(objs(), "NetworkPolicy", "bun-k8s-app");
+        const labels = app().spec!.template.metadata!.labels!;
+        expect(labels).toMatchObject(np.spec!.podSelector!.matchLabels!);
+        expect(redis().spec!.template.metadata!.labels).not.toMatchObject(np.spec!.podSelector!.matchLabels!);
+        expect(np.spec!.policyTypes).toEqual(["Ingress", "Egress"]);
+        const http = app().spec!.template.spec!.containers[0]!.ports!.find((p) => p.name === "http")!;
+        for (const rule of np.spec!.ingress!) {
+          // Every rule names its sources (an empty `from` would admit every pod of every namespace).
+          expect(rule.from?.length).toBeGreaterThan(0);
+          expect(rule.ports).toEqual([{ protocol: "TCP", port: http.name! }]);
+        }
+        const sources = np.spec!.ingress!.flatMap((r) => r.from!);
+        expect(sources).toContainEqual({ podSelector: {} });
+        // Prometheus (kubelet probes come from the node, which NetworkPolicy does not block).
+        const namespaces = sources.flatMap((s) => s.namespaceSelector?.matchExpressions ?? []).flatMap((e) => e.values ?? []);
+        expect(namespaces).toContain("monitoring");
+        const external = sources.find((s) => s.ipBlock)!.ipBlock!;
+        expect(external).toEqual({ cidr: "0.0.0.0/0", except: ["10.244.0.0/16"] });
+        // Nothing else in any namespace: no namespaceSelector matches all namespaces.
+        expect(sources.every((s) => s.namespaceSelector === undefined || Object.keys(s.namespaceSelector).length > 0)).toBe(true);
+
+        const egress = np.spec!.egress!;
+        expect(egress).toHaveLength(2);
+        const dns = egress.find((r) => r.ports!.some((p) => p.port === 53))!;
+        expect(dns.ports).toEqual([{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }]);
+        expect(dns.to).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }]);
+        const toRedis = egress.find((r) => r.ports!.some((p) => p.port === 6379))!;
+        expect(toRedis.to).toHaveLength(1);
+        expect(redis().spec!.template.metadata!.labels).toMatchObject(toRedis.to![0]!.podSelector!.matchLabels!);
+        expect(toRedis.to![0]!.namespaceSelector).toBeUndefined();
+      });
     });
   }
 
@@ -507,6 +546,12 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
       expect(tsc.map((t) => t.topologyKey).sort()).toEqual(["kubernetes.io/hostname", "topology.kubernetes.io/zone"]);
       for (const t of tsc) expect(d.spec!.template.metadata!.labels).toMatchObject(t.labelSelector!.matchLabels!);
       expect(String(pdb("high-replica").spec!.maxUnavailable ?? pdb("high-replica").spec!.minAvailable)).toMatch(/^\d+%$/);
+    });
+
+    test("high-replica looks like production: chaos routes and fault injection are off", () => {
+      expect(cm("high-replica").CHAOS_ENABLED).toBe("false");
+      expect(configFrom(cm("high-replica")).chaosEnabled).toBe(false);
+      for (const stack of ["base", "kind", "docker-desktop"]) expect(cm(stack).CHAOS_ENABLED).toBe("true");
     });
 
     test("high-replica: smaller app pods, a bigger Redis with room for every pod's connections", () => {

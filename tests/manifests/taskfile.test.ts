@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { kindSettings, overlayImage, overlayNames } from "../../scripts/lib/cluster-settings";
 import { checkTools, findOnPath } from "../../scripts/lib/prereqs";
+import { namespaceManifest } from "../../scripts/k8s";
 import { ROOT } from "../../scripts/lib/repo";
 import { CI, requireTool } from "../helpers/tools";
 
@@ -253,6 +254,17 @@ describe("image build arguments", () => {
       expect(dockerfile).toMatch(new RegExp(`^ARG ${name}\\b`, "m"));
       expect(docker).toContain(`\`${name}=\${`);
       expect(podman).toContain(`\`${name}=\${`);
+    }
+  });
+});
+
+describe("the namespace deploy creates", () => {
+  test("is labelled for Pod Security restricted: enforce, audit and warn", () => {
+    const ns = namespaceManifest("bun-k8s-lab");
+    expect(ns).toMatchObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "bun-k8s-lab" } });
+    for (const mode of ["enforce", "audit", "warn"]) {
+      expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`]).toBe("restricted");
+      expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}-version`]).toBe("latest");
     }
   });
 });

@@ -137,6 +137,8 @@ export const clusterChecks: Check[] = [
     name: "self-healing: POST /crash restarts the pod (restartCount grows) while the Service keeps answering",
     group: "cluster",
     async run(ctx) {
+      const config = (await get(ctx.baseUrl, "/config")).json as { chaos_enabled?: boolean } | undefined;
+      if (config?.chaos_enabled === false) throw new Skip("CHAOS_ENABLED=false in this overlay (high-replica): POST /crash answers 403");
       const kube = kubeOf(ctx);
       const pods = await needReplicas(kube, 2, "another pod must answer while one restarts");
       const target = pods[0]!;
