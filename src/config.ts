@@ -1,6 +1,8 @@
 // Every knob is an env var and a matching flag (--kebab-case), with a documented default.
 // Flags win over env. Invalid values fail at start with one message naming the variable.
 
+import { parseTrustedOrigins } from "./http/cross-origin";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type StoreKind = "auto" | "memory" | "redis";
 
@@ -23,6 +25,7 @@ export interface Config {
   sessionTtl: number;
   sessionSecret: string | undefined;
   cookieSecure: boolean;
+  trustedOrigins: string;
   authUsers: string | undefined;
   loginRateLimit: number;
   loginMaxConcurrentVerifies: number;
@@ -83,6 +86,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   { env: "SESSION_TTL", key: "sessionTtl", kind: "int", default: "3600", min: 1, max: 31536000, description: "Session lifetime in seconds" },
   { env: "SESSION_SECRET", key: "sessionSecret", kind: "string", default: undefined, secret: true, description: "When set, the session cookie is signed with it (at least 32 characters, else a warning at start)" },
   { env: "COOKIE_SECURE", key: "cookieSecure", kind: "bool", default: "false", description: "Mark the session cookie Secure (serve over HTTPS)" },
+  { env: "TRUSTED_ORIGINS", key: "trustedOrigins", kind: "string", default: "", description: "Other origins whose pages may send state-changing requests (comma separated, e.g. https://dash.example); cross-site ones are refused with 403" },
   { env: "AUTH_USERS", key: "authUsers", kind: "string", default: undefined, secret: true, description: "user:password pairs: one per line, or comma separated on one line (then a plain password has no comma), or a JSON object; passwords may be Bun.password hashes. Ambiguous input fails at start. Unset: demo users admin/admin and user/user" },
   { env: "LOGIN_RATE_LIMIT", key: "loginRateLimit", kind: "int", default: "20", min: 1, max: 100000, description: "POST /login attempts per minute per client address (429 past it)" },
   { env: "LOGIN_MAX_CONCURRENT_VERIFIES", key: "loginMaxConcurrentVerifies", kind: "int", default: "1", min: 1, max: 64, description: "Password hash checks at once (an argon2id check holds 64 MiB); 16 per slot wait, more get 429" },
@@ -209,6 +213,11 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (!validRedisUrl(result.redisUrl)) {
       throw new ConfigError(`REDIS_URL: expected redis://[:password@]host[:port][/db] or rediss://...`);
     }
+  }
+  try {
+    parseTrustedOrigins(result.trustedOrigins);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
   }
   if (result.wsBackpressureBytes < result.maxWsMessageBytes) {
     throw new ConfigError(`WS_BACKPRESSURE_BYTES (${result.wsBackpressureBytes}) is below MAX_WS_MESSAGE_BYTES (${result.maxWsMessageBytes}): one echo would close the socket`);

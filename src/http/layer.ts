@@ -1,5 +1,6 @@
 // The outermost layer: every response, from a route, an error, a fault or a size check, passes
-// here once. It times the request, sets the security headers, enforces the body-size limit,
+// here once. It times the request, sets the security headers, refuses cross-site requests that
+// change state (src/http/cross-origin.ts), enforces the body-size limit,
 // renders every error as an ErrorBody, and records the RED metrics and the access log line.
 //
 // A hook that returns early from onRequest skips Elysia's mapResponse, so nothing in the app
@@ -7,6 +8,7 @@
 import { ElysiaCustomStatusResponse, type AnyElysia, type Context } from "elysia";
 import type { AppDeps } from "../deps";
 import { StoreUnavailableError } from "../store/types";
+import { crossOriginRefusal, parseTrustedOrigins } from "./cross-origin";
 import { HttpError, REDIS_UNAVAILABLE, type ErrorBody } from "./errors";
 import { parseDecimalInt } from "./numbers";
 
@@ -71,10 +73,18 @@ export const httpLayer = (deps: AppDeps) => <A extends AnyElysia>(app: A): A => 
   const { config, logger, metrics } = deps;
   const accessLog = logger.enabled("debug");
   const templateOf = templateMatcher(app);
+  const trustedOrigins = parseTrustedOrigins(config.trustedOrigins);
 
   const onRequest = (ctx: Context & Timed) => {
     ctx[started] = redispatching > 0 ? (arrivals.get(ctx.request) ?? performance.now()) : performance.now();
     Object.assign(ctx.set.headers, SECURITY_HEADERS);
+    const refusal = crossOriginRefusal(ctx.request, trustedOrigins);
+    if (refusal) {
+      throw new HttpError(403, "cross-origin request refused", {
+        detail: `a state-changing request from another site: ${refusal.reason}`,
+        hint: "send it from this origin (the dashboard), from curl or a script, or add the page's origin to TRUSTED_ORIGINS",
+      });
+    }
     // GET and HEAD carry no body: skipping the header lookup keeps probes cheap. Bodies without
     // Content-Length are capped by Bun's maxRequestBodySize (main.ts).
     const method = ctx.request.method;

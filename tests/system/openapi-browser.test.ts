@@ -32,7 +32,7 @@ describe.skipIf(!haveChromium)("/openapi in headless Chromium", () => {
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-sync"],
       timeout: 30_000,
     });
-  });
+  }, 40_000);
   afterAll(async () => {
     await context?.close();
     server?.stop(true);
