@@ -26,18 +26,21 @@ const CSP = [
 const assetVersion = encodeURIComponent(`${VERSION}-${Bun.hash(swaggerBundle + swaggerCss + init).toString(36)}`);
 const PAGE = asset((pageSource as unknown as string).replaceAll("__ASSET_VERSION__", assetVersion), "text/html; charset=utf-8");
 const ASSETS = {
-  "/openapi/assets/swagger-ui.css": asset(swaggerCss, "text/css; charset=utf-8"),
-  "/openapi/assets/swagger-ui-bundle.js": asset(swaggerBundle as unknown as string, "text/javascript; charset=utf-8"),
-  "/openapi/assets/init.js": asset(init as unknown as string, "text/javascript; charset=utf-8"),
+  "/openapi/assets/swagger-ui.css": { item: asset(swaggerCss, "text/css; charset=utf-8"), summary: "Swagger UI styles (embedded copy)" },
+  "/openapi/assets/swagger-ui-bundle.js": {
+    item: asset(swaggerBundle as unknown as string, "text/javascript; charset=utf-8"),
+    summary: "Swagger UI script (embedded copy, pinned in package.json)",
+  },
+  "/openapi/assets/init.js": { item: asset(init as unknown as string, "text/javascript; charset=utf-8"), summary: "Starts Swagger UI on /openapi/json" },
 };
 
 /** GET /openapi/json (the document Elysia generates) and GET /openapi, the docs page. */
 export const openapiModule = (_deps: AppDeps) => {
   let docs = new Elysia({ name: "openapi-page" }).get("/openapi", ({ request }) => serveAsset(PAGE, request, { csp: CSP }), {
-    detail: { hide: true },
+    detail: { summary: "API reference page (HTML)", hide: true },
   });
-  for (const [path, item] of Object.entries(ASSETS)) {
-    docs = docs.get(path, ({ request }) => serveAsset(item, request, { csp: CSP }), { detail: { hide: true } });
+  for (const [path, { item, summary }] of Object.entries(ASSETS)) {
+    docs = docs.get(path, ({ request }) => serveAsset(item, request, { csp: CSP }), { detail: { summary, hide: true } });
   }
   return new Elysia({ name: "openapi" })
     .use(
