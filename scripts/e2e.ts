@@ -66,7 +66,8 @@ async function local(passthrough: string[], flags: { build: boolean; source: boo
     REDIS_PORT: String(redis.port),
     REDIS_PASSWORD: redisPassword,
     REDIS_KEY_PREFIX: `bun-k8s-e2e-${port}:`,
-    AUTH_USERS: `${E2E_USER}:${E2E_PASSWORD}`,
+    // A JSON object: the password's comma would split the one-line form into two entries.
+    AUTH_USERS: JSON.stringify({ [E2E_USER]: E2E_PASSWORD }),
     SESSION_SECRET: crypto.randomUUID(),
     LOG_LEVEL: "info",
     HEARTBEAT_INTERVAL_SECONDS: "1",
