@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildAppImage, importIntoLocalCluster, lastBuild, pinnedOverlay, type BuiltImage } from "./lib/images";
 import { Kube } from "./lib/kube";
-import { CONTEXT as LOCAL_CONTEXT } from "./local-cluster/settings";
+import { CONTEXT as LOCAL_CONTEXT } from "./lib/local-cluster";
 import { checkTools, dockerDaemonMessage, type Tool } from "./lib/prereqs";
 import {
   APP_DEPLOYMENT,

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProjectImage } from "./podman";
-import { PATHS as LOCAL_CLUSTER } from "../local-cluster/settings";
+import { PATHS as LOCAL_CLUSTER } from "./local-cluster";
 import { dockerDaemonMessage } from "./prereqs";
 import { ROOT } from "./cluster-settings";
 import { gitRevision } from "./repo";
