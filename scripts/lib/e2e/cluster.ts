@@ -105,9 +105,9 @@ export const clusterChecks: Check[] = [
       const target = pods[0]!.metadata.name;
       const fwd = await portForward(kube, target);
       try {
+        eq(serverOf(await get(fwd.url, "/")), target, "the port-forward reaches the chosen pod");
         const off = await post(fwd.url, "/ready/disable");
         eq(off.status, 200, "POST /ready/disable status");
-        eq(serverOf(off), target, "the port-forward reaches the chosen pod");
         const left = Date.now();
         await waitFor(async () => !(await readyEndpointPods(kube, APP_SERVICE)).includes(target), 30_000, `pod ${target} still in the ready endpoints`, 500);
         const leftAfter = ((Date.now() - left) / 1000).toFixed(1);
