@@ -1,0 +1,209 @@
+// The experiments the lessons ask learners to run, on the real cluster, each asserting what
+// Kubernetes did and printing the figure it measured. Each puts the stack back as it found it.
+import { afterAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ENABLED, ROOT, URL_BASE, figure, kubectl, sh, task, waitFor } from "./cluster";
+
+const APP = "app.kubernetes.io/name=bun-k8s,app.kubernetes.io/component=server";
+
+interface PodJson {
+  metadata: { name: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  status: {
+    podIP?: string;
+    conditions?: Array<{ type: string; status: string }>;
+    containerStatuses?: Array<{ name: string; restartCount: number; ready: boolean; lastState?: { terminated?: { reason?: string; exitCode?: number } } }>;
+  };
+}
+
+const pods = (selector = APP): PodJson[] => (JSON.parse(kubectl("get", "pods", "-l", selector, "-o", "json").stdout || '{"items":[]}') as { items: PodJson[] }).items;
+const isReady = (p: PodJson) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+const readyPods = () => pods().filter(isReady);
+const restarts = (p: PodJson) => p.status.containerStatuses?.[0]?.restartCount ?? 0;
+const podNamed = (name: string) => pods().find((p) => p.metadata.name === name);
+const rollout = (name = "bun-k8s") => expect(kubectl("rollout", "status", `deployment/${name}`, "--timeout=300s").code).toBe(0);
+
+/** Calls a pod directly on its address (the node routes to every pod IP). */
+async function onPod(pod: PodJson, path: string, init?: RequestInit) {
+  return fetch(`http://${pod.status.podIP}:8000${path}`, { ...init, signal: AbortSignal.timeout(5000) });
+}
+
+/** A short-lived pod in the default namespace that runs `script` in busybox; returns its log. */
+async function busybox(name: string, labels: Record<string, string>, script: string): Promise<string> {
+  const manifest = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels },
+    spec: {
+      restartPolicy: "Never",
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [
+        {
+          name: "probe",
+          image: "docker.io/library/busybox:1.35.0",
+          imagePullPolicy: "Never",
+          command: ["sh", "-c", script],
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+        },
+      ],
+    },
+  };
+  kubectl("delete", "pod", name, "--ignore-not-found", "--wait=true");
+  const applied = sh(["kubectl", "--context", process.env.KUBE_CONTEXT ?? "bun-k8s-local", "apply", "-f", "-"], { stdin: JSON.stringify(manifest) });
+  expect(applied.code).toBe(0);
+  await waitFor(`pod ${name} finished`, () => /Succeeded|Failed/.test(kubectl("get", "pod", name, "-o", "jsonpath={.status.phase}").stdout), 60_000);
+  const log = kubectl("logs", name).stdout;
+  kubectl("delete", "pod", name, "--wait=false");
+  return log;
+}
+
+describe.skipIf(!ENABLED)("experiments on the real cluster", () => {
+  afterAll(() => {
+    kubectl("scale", "deployment/bun-k8s", "--replicas=2");
+  });
+
+  test("liveness: /health/disable on one pod makes the kubelet restart it", async () => {
+    rollout();
+    const [pod] = readyPods();
+    expect(pod).toBeDefined();
+    const before = restarts(pod!);
+    const t0 = performance.now();
+    expect((await onPod(pod!, "/health/disable", { method: "POST" })).status).toBe(200);
+    await waitFor("the liveness restart", () => restarts(podNamed(pod!.metadata.name)!) > before, 90_000);
+    figure("liveness: /health/disable to container restart", `${((performance.now() - t0) / 1000).toFixed(1)} s (probe: period 10 s x 3 failures)`);
+    await waitFor("the pod Ready again", () => isReady(podNamed(pod!.metadata.name)!), 60_000);
+    expect((await onPod(podNamed(pod!.metadata.name)!, "/health")).status).toBe(200);
+  });
+
+  test("OOMKill: /stress/memory past the 128Mi limit ends with lastState.terminated.reason OOMKilled", async () => {
+    rollout();
+    const [pod] = readyPods();
+    const before = restarts(pod!);
+    const t0 = performance.now();
+    await onPod(pod!, "/stress/memory?mb=200").catch(() => null);
+    await waitFor("the OOMKill restart", () => restarts(podNamed(pod!.metadata.name)!) > before, 60_000);
+    const status = podNamed(pod!.metadata.name)!.status.containerStatuses![0]!;
+    expect(status.lastState?.terminated?.reason).toBe("OOMKilled");
+    expect(status.lastState?.terminated?.exitCode).toBe(137);
+    figure("OOMKill: /stress/memory?mb=200 to restart", `${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await waitFor("the pod Ready again", () => isReady(podNamed(pod!.metadata.name)!), 60_000);
+  });
+
+  test("shared state: the visit counter and a session survive deleting every app pod", async () => {
+    rollout();
+    const login = await fetch(`${URL_BASE}/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "admin", password: "admin" }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    expect(cookie).toStartWith("session_id=");
+    const visits = ((await (await fetch(`${URL_BASE}/visits`)).json()) as { visits: number }).visits;
+    const old = readyPods().map((p) => p.metadata.name);
+    expect(kubectl("delete", "pods", "-l", APP, "--wait=false").code).toBe(0);
+    const seconds = await waitFor("new pods Ready", () => {
+      const ready = readyPods().map((p) => p.metadata.name);
+      return ready.length >= 2 && ready.every((n) => !old.includes(n));
+    }, 120_000);
+    figure("every app pod deleted to 2 new pods Ready", `${seconds.toFixed(1)} s`);
+    await waitFor("the Service answers", async () => (await fetch(`${URL_BASE}/health`)).ok, 30_000);
+    const after = ((await (await fetch(`${URL_BASE}/visits`)).json()) as { visits: number }).visits;
+    expect(after).toBe(visits + 1);
+    const me = await fetch(`${URL_BASE}/me`, { headers: { cookie } });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { username: string }).username).toBe("admin");
+  });
+
+  test("/replicas lists every Ready pod (heartbeats in Redis)", async () => {
+    rollout();
+    const names = readyPods().map((p) => p.metadata.name).sort();
+    await waitFor("every ready pod in /replicas", async () => {
+      const body = JSON.stringify(await (await fetch(`${URL_BASE}/replicas`)).json());
+      return names.every((n) => body.includes(n));
+    }, 30_000);
+  });
+
+  test("a ConfigMap change rolls the pods (new generator hash) and /config shows the new value", async () => {
+    rollout();
+    const dir = join(ROOT, ".artifacts", "deploy", "config-change");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, "kustomization.yaml"),
+      "resources:\n  - ../kind\nconfigMapGenerator:\n  - name: bun-k8s-config\n    behavior: merge\n    literals:\n      - LOG_LEVEL=debug\n",
+    );
+    const hashBefore = kubectl("get", "deployment/bun-k8s", "-o", "jsonpath={.spec.template.spec.containers[0].envFrom[0].configMapRef.name}").stdout;
+    try {
+      expect(kubectl("apply", "-k", dir).code).toBe(0);
+      const hashAfter = kubectl("get", "deployment/bun-k8s", "-o", "jsonpath={.spec.template.spec.containers[0].envFrom[0].configMapRef.name}").stdout;
+      expect(hashAfter).not.toBe(hashBefore);
+      expect(hashAfter).toStartWith("bun-k8s-config-");
+      rollout();
+      // Old pods drain for SHUTDOWN_DELAY_SECONDS after the rollout: every answer is new within it.
+      const logLevel = async () => ((await (await fetch(`${URL_BASE}/config`)).json()) as { log_level?: string }).log_level;
+      await waitFor("/config shows log_level debug", async () => (await logLevel()) === "debug", 30_000);
+      for (let i = 0; i < 10; i++) expect(await logLevel()).toBe("debug");
+    } finally {
+      expect(kubectl("apply", "-k", join(ROOT, ".artifacts", "deploy", "kind")).code).toBe(0);
+      rollout();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("NetworkPolicy: a pod without the app's labels cannot reach Redis; one with them can", async () => {
+    rollout("redis");
+    // Redis answers an unauthenticated PING with NOAUTH: proof that the connection was made.
+    const script = "echo PING | timeout 5 nc redis 6379 || echo no-connection";
+    const stranger = await busybox("netpol-stranger", { "bun-k8s.dev/probe": "stranger" }, script);
+    expect(stranger).not.toContain("NOAUTH");
+    const app = await busybox("netpol-app", { "app.kubernetes.io/name": "bun-k8s", "app.kubernetes.io/instance": "bun-k8s", "app.kubernetes.io/component": "server" }, script);
+    expect(app).toContain("NOAUTH");
+  });
+
+  test("PodDisruptionBudget: on one node, the eviction API refuses (429) what would break maxUnavailable 1", async () => {
+    rollout();
+    const nodes = kubectl("get", "nodes", "-o", "name").stdout.trim().split("\n");
+    console.log(`PDB case: ${nodes.length} node(s): ${nodes.length > 1 ? "multi-node" : "single node, eviction API"}`);
+    const [a, b] = readyPods();
+    const evict = (name: string) =>
+      sh(["kubectl", "--context", process.env.KUBE_CONTEXT ?? "bun-k8s-local", "create", "--raw", `/api/v1/namespaces/default/pods/${name}/eviction`, "-f", "-"], {
+        stdin: JSON.stringify({ apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace: "default" } }),
+      });
+    const first = evict(a!.metadata.name);
+    expect(first.code).toBe(0);
+    const second = evict(b!.metadata.name);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/429|disruption budget/i);
+    figure("PDB", "first eviction 201, second refused with 429 while the replacement starts");
+    rollout();
+  });
+
+  test("rollback: after a code change and a redeploy, task rollback serves the previous code", async () => {
+    rollout();
+    const message = async () => ((await (await fetch(`${URL_BASE}/`)).json()) as { message: string }).message;
+    const original = await message();
+    const copy = join(ROOT, ".artifacts", "rollback-copy");
+    rmSync(copy, { recursive: true, force: true });
+    for (const entry of ["src", "scripts", "kustomize", "package.json", "bun.lock", "bunfig.toml", "tsconfig.json", "Dockerfile", ".dockerignore", "node_modules"]) {
+      cpSync(join(ROOT, entry), join(copy, entry), { recursive: true, verbatimSymlinks: true });
+    }
+    // The code change: the greeting of GET / (src/modules/info/index.ts).
+    const changed = "Hello from bun-k8s, the next version!";
+    const infoPath = join(copy, "src/modules/info/index.ts");
+    const source = await Bun.file(infoPath).text();
+    expect(source).toContain("message: `Hello from ${config.appName}!`");
+    writeFileSync(infoPath, source.replace("message: `Hello from ${config.appName}!`", `message: ${JSON.stringify(changed)}`));
+    const deploy = sh([process.execPath, "run", join(copy, "scripts/k8s.ts"), "deploy", "kind"]);
+    expect(deploy.code).toBe(0);
+    figure("redeploy with a code change (podman build, import, rollout)", `${deploy.seconds.toFixed(1)} s`);
+    await waitFor("the new code answers", async () => (await message()) === changed, 60_000);
+    const back = task("rollback");
+    expect(back.code).toBe(0);
+    await waitFor("the previous code answers", async () => (await message()) === original, 60_000);
+    figure("task rollback to the previous code", `${back.seconds.toFixed(1)} s`);
+    rmSync(copy, { recursive: true, force: true });
+    // Leave the stack on this checkout's build.
+    expect(task("deploy", "OVERLAY=kind", "--", "--skip-build").code).toBe(0);
+  });
+});

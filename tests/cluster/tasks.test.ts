@@ -1,0 +1,69 @@
+// The Taskfile's cluster tasks, run with go-task against the local cluster, each checked against
+// what Kubernetes then reports. The file puts the stack back as `task deploy` left it.
+import { describe, expect, test } from "bun:test";
+import { ENABLED, figure, kubectl, task } from "./cluster";
+
+const readyAppPods = () =>
+  kubectl("get", "pods", "-l", "app.kubernetes.io/name=bun-k8s,app.kubernetes.io/component=server", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type==\"Ready\")].status} {.metadata.deletionTimestamp}{\"\\n\"}{end}")
+    .stdout.split("\n")
+    .filter((l) => /^\S+ True\s*$/.test(l))
+    .map((l) => l.split(" ")[0]!);
+
+const revision = () => Number(kubectl("get", "deployment/bun-k8s", "-o", "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}").stdout);
+
+describe.skipIf(!ENABLED)("go-task against the real cluster", () => {
+  test("task status shows the app's pods, Service, HPA, PDB and PVC", () => {
+    const r = task("status");
+    expect(r.code).toBe(0);
+    for (const pod of readyAppPods()) expect(r.stdout).toContain(pod);
+    for (const kind of ["service/bun-k8s", "horizontalpodautoscaler.autoscaling/bun-k8s", "poddisruptionbudget.policy/bun-k8s", "persistentvolumeclaim/redis-pvc"]) {
+      expect(r.stdout).toContain(kind);
+    }
+  });
+
+  test("task logs prints every app pod's log, prefixed with its name", () => {
+    const r = task("logs");
+    expect(r.code).toBe(0);
+    for (const pod of readyAppPods()) expect(r.stdout).toContain(`[pod/${pod}/bun-k8s]`);
+  });
+
+  test("task scale N=4 gives 4 ready pods; N=2 takes it back", () => {
+    const r = task("scale", "N=4");
+    expect(r.code).toBe(0);
+    expect(readyAppPods().length).toBe(4);
+    figure("task scale N=4", `${r.seconds.toFixed(1)} s`);
+    expect(task("scale", "N=2").code).toBe(0);
+  });
+
+  test("task restart rolls every pod onto a new ReplicaSet; task rollback returns to the previous template", () => {
+    const before = readyAppPods();
+    const rev = revision();
+    const restartedAt = () => kubectl("get", "deployment/bun-k8s", "-o", "jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}").stdout;
+    const templateBefore = restartedAt();
+    const r = task("restart");
+    expect(r.code).toBe(0);
+    figure("task restart (rolling, waits for the rollout)", `${r.seconds.toFixed(1)} s`);
+    const after = readyAppPods();
+    expect(after.length).toBeGreaterThanOrEqual(2);
+    expect(after.filter((p) => before.includes(p))).toEqual([]);
+    expect(revision()).toBe(rev + 1);
+    expect(restartedAt()).not.toBe(templateBefore);
+
+    const back = task("rollback");
+    expect(back.code).toBe(0);
+    // A rollback re-uses the old ReplicaSet's template under a new revision number.
+    expect(revision()).toBe(rev + 2);
+    expect(restartedAt()).toBe(templateBefore);
+  });
+
+  test("task down deletes the stack; task deploy --skip-build brings it back", () => {
+    const r = task("down");
+    expect(r.code).toBe(0);
+    expect(kubectl("get", "deployment/bun-k8s", "--ignore-not-found", "-o", "name").stdout.trim()).toBe("");
+    expect(kubectl("get", "pvc/redis-pvc", "--ignore-not-found", "-o", "name").stdout.trim()).toBe("");
+    const up = task("deploy", "OVERLAY=kind", "--", "--skip-build");
+    expect(up.code).toBe(0);
+    expect(readyAppPods().length).toBeGreaterThanOrEqual(2);
+    figure("task deploy --skip-build after task down", `${up.seconds.toFixed(1)} s`);
+  });
+});
