@@ -40,7 +40,7 @@ export function rootfsUnavailable(): string | undefined {
 }
 
 /** Candidate versions of the packages, from apt's lists (runs apt-get update once if they are empty). */
-function candidateVersions(packages: readonly string[]): Record<string, string> {
+export function candidateVersions(packages: readonly string[]): Record<string, string> {
   const query = () => {
     const out = run(["apt-cache", "policy", ...packages]);
     const versions: Record<string, string> = {};

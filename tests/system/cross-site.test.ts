@@ -2,23 +2,16 @@
 // forms, a no-cors fetch and an <img>. The requests reach the service and are refused; nothing
 // changes. Skips without Chromium, except under CI=true.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { createApp } from "../../src/app";
 import { testDeps } from "../helpers/app";
+import { requireTool } from "../helpers/tools";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const CI = process.env.CI === "true";
-const haveChromium = existsSync(CHROMIUM);
-
-if (!haveChromium && !CI) console.warn(`tests/ui/cross-site: SKIPPED: ${CHROMIUM} not found. Under CI=true this fails.`);
-if (!haveChromium && CI) {
-  test("chromium is installed (required when CI=true)", () => {
-    throw new Error(`${CHROMIUM} not found: .ci/run must install Debian's chromium package for the browser test`);
-  });
-}
+const CHROMIUM = requireTool("chromium", "Debian: apt-get install -y chromium", [process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"]);
+const haveChromium = CHROMIUM !== undefined;
 
 describe.skipIf(!haveChromium)("an attacker page on another site, in headless Chromium", () => {
   let service: { port?: number; stop(force?: boolean): unknown };

@@ -1,23 +1,16 @@
 // /openapi in a real headless Chromium: Swagger UI renders from the embedded copy, with the page's
 // CSP in force and no request leaving this origin. Skips without Chromium, except under CI=true.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { createApp } from "../../src/app";
 import { testDeps } from "../helpers/app";
+import { requireTool } from "../helpers/tools";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const CI = process.env.CI === "true";
-const haveChromium = existsSync(CHROMIUM);
-
-if (!haveChromium && !CI) console.warn(`tests/system/openapi-browser: SKIPPED: ${CHROMIUM} not found. Under CI=true this fails.`);
-if (!haveChromium && CI) {
-  test("chromium is installed (required when CI=true)", () => {
-    throw new Error(`${CHROMIUM} not found: .ci/run must install Debian's chromium package for the browser test`);
-  });
-}
+const CHROMIUM = requireTool("chromium", "Debian: apt-get install -y chromium", [process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"]);
+const haveChromium = CHROMIUM !== undefined;
 
 describe.skipIf(!haveChromium)("/openapi in headless Chromium", () => {
   let server: { port?: number; stop(force?: boolean): unknown };

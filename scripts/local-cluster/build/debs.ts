@@ -1,8 +1,9 @@
-// Debian packages for the images that are not Go programs, the way scripts/image/rootfs.ts
+// Debian packages for the images that are not Go programs, the way scripts/lib/rootfs.ts
 // assembles the distroless root filesystem: apt's candidate versions, `apt-get download` into a
 // cache, `dpkg-deb -x` into a directory (maintainer scripts never run).
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { candidateVersions as aptCandidates } from "../../lib/rootfs";
 import { run } from "./util";
 
 /** What is missing on this host to assemble root filesystems from .debs, or undefined. */
@@ -16,23 +17,7 @@ export function debsUnavailable(): string | undefined {
 
 /** apt's candidate version of each package (runs apt-get update once when one is unknown). */
 export async function candidateVersions(packages: readonly string[]): Promise<Record<string, string>> {
-  const query = async () => {
-    const out = (await run(["apt-cache", "policy", ...packages])).stdout;
-    const versions: Record<string, string> = {};
-    let current: string | undefined;
-    for (const line of out.split("\n")) {
-      const head = /^(\S+):$/.exec(line);
-      if (head) current = head[1];
-      const cand = /^\s+Candidate:\s+(\S+)/.exec(line);
-      if (current && cand && cand[1] !== "(none)") versions[current] = cand[1]!;
-    }
-    return versions;
-  };
-  let versions = await query();
-  if (packages.some((p) => !versions[p])) {
-    await run(["apt-get", "update", "-qq"]);
-    versions = await query();
-  }
+  const versions = aptCandidates(packages);
   const missing = packages.filter((p) => !versions[p]);
   if (missing.length) throw new Error(`apt has no candidate for ${missing.join(", ")}`);
   return versions;

@@ -7,21 +7,12 @@ import { VERSION } from "../../version";
 import { asset, serveAsset } from "../ui";
 import init from "./init.js" with { type: "text" };
 import pageSource from "./page.html" with { type: "text" };
+import { PAGE_CSP } from "../../http/csp";
 
 // The docs page runs Swagger UI from a copy embedded in the binary (swagger-ui-dist, pinned in
 // package.json): nothing is fetched from a CDN, so it works offline and in an air-gapped
 // cluster, and no third-party script runs on this origin. Swagger UI draws its icons as data:
-// images, hence that one allowance (tests/system/openapi-browser.test.ts fails on any CSP violation).
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
+// images, hence that one allowance in PAGE_CSP (tests/system/openapi-browser.test.ts fails on any CSP violation).
 
 const assetVersion = encodeURIComponent(`${VERSION}-${Bun.hash(swaggerBundle + swaggerCss + init).toString(36)}`);
 const PAGE = asset((pageSource as unknown as string).replaceAll("__ASSET_VERSION__", assetVersion), "text/html; charset=utf-8");
@@ -36,11 +27,11 @@ const ASSETS = {
 
 /** GET /openapi/json (the document Elysia generates) and GET /openapi, the docs page. */
 export const openapiModule = (_deps: AppDeps) => {
-  let docs = new Elysia({ name: "openapi-page" }).get("/openapi", ({ request }) => serveAsset(PAGE, request, { csp: CSP }), {
+  let docs = new Elysia({ name: "openapi-page" }).get("/openapi", ({ request }) => serveAsset(PAGE, request, { csp: PAGE_CSP }), {
     detail: { summary: "API reference page (HTML)", hide: true },
   });
   for (const [path, { item, summary }] of Object.entries(ASSETS)) {
-    docs = docs.get(path, ({ request }) => serveAsset(item, request, { csp: CSP }), { detail: { summary, hide: true } });
+    docs = docs.get(path, ({ request }) => serveAsset(item, request, { csp: PAGE_CSP }), { detail: { summary, hide: true } });
   }
   return new Elysia({ name: "openapi" })
     .use(

@@ -5,26 +5,15 @@ import { VERSION } from "../../version";
 import stylesheet from "./app.css" with { type: "text" };
 import script from "./app.js" with { type: "text" };
 import pageSource from "./page.html" with { type: "text" };
+import { PAGE_CSP } from "../../http/csp";
 
 export { prefersHtml } from "./negotiate";
 
 const tags = ["ui"];
 
-// The page loads only its own script and stylesheet and talks only to this origin; it may not be
-// framed (the crash button must not be clickjacked). Data is rendered as text, this is the backstop.
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
-
+// Data is rendered as text; the CSP (src/http/csp.ts) is the backstop.
 const COMMON_HEADERS = {
-  "content-security-policy": CSP,
+  "content-security-policy": PAGE_CSP,
   // Revalidate every time: after a rolling update the new version's page must show up at once.
   "cache-control": "no-cache",
 };
