@@ -210,9 +210,16 @@ async function up() {
   const deploy = Bun.spawnSync([task, "deploy", "OVERLAY=kind"], { cwd: ROOT, stdout: "inherit", stderr: "inherit", env: { ...process.env, KUBE_CONTEXT: CONTEXT } });
   if (deploy.exitCode !== 0) throw new Error(`task deploy OVERLAY=kind failed (exit ${deploy.exitCode})`);
 
+  // A new pod's address reaches kube-router's ipsets a moment after the pod starts; until then
+  // the NetworkPolicy in front of Redis drops the app's connections and it answers 503.
+  const appUrl = "http://127.0.0.1:30080";
+  const t = performance.now();
+  await until(`${appUrl}/visits/count answering 200 (the app reaching Redis through the NetworkPolicy)`, () => httpOk(`${appUrl}/visits/count`), 120_000, "kube-router");
+  console.error(`app reaches Redis: ${((performance.now() - t) / 1000).toFixed(1)} s after the rollout`);
+
   const dead = DAEMONS.filter((name) => !running(name));
   if (dead.length) throw new Error(`exited after start: ${dead.join(", ")}\n${dead.map((d) => `${d}:\n${logTail(d)}`).join("\n")}`);
-  console.log(`\nlocal cluster up in ${elapsed()}: context ${CONTEXT}, node ${NODE_NAME} (${ip}), app on http://127.0.0.1:30080/`);
+  console.log(`\nlocal cluster up in ${elapsed()}: context ${CONTEXT}, node ${NODE_NAME} (${ip}), app on ${appUrl}/`);
 }
 
 function selectContext(ip: string) {
