@@ -160,6 +160,13 @@ export function readyPodsOf(slices: EndpointSliceList): string[] {
 }
 
 /** Pod names the Service currently routes to (ready endpoints). */
+/** The EndpointSlice conditions of `pod` behind `service`, or null when no slice lists it. */
+export async function endpointConditionsOf(kube: Kube, service: string, pod: string) {
+  const slices = await kube.json<EndpointSliceList>(["get", "endpointslices", "-l", `kubernetes.io/service-name=${service}`]);
+  const endpoint = slices.items.flatMap((s) => s.endpoints ?? []).find((e) => e.targetRef?.name === pod);
+  return endpoint ? { ready: endpoint.conditions?.ready ?? true, serving: endpoint.conditions?.serving ?? true, terminating: endpoint.conditions?.terminating ?? false } : null;
+}
+
 export async function readyEndpointPods(kube: Kube, service: string): Promise<string[]> {
   return readyPodsOf(await kube.json<EndpointSliceList>(["get", "endpointslices", "-l", `kubernetes.io/service-name=${service}`]));
 }

@@ -3,7 +3,7 @@
 // Pods are reached one at a time through `kubectl port-forward` on 127.0.0.1 (the image has
 // no shell or curl to exec into).
 import { freePort } from "../redis";
-import { podReady, readyEndpointPods, restartCount, type Kube, type Pod, type PodList } from "../kube";
+import { endpointConditionsOf, podReady, readyEndpointPods, restartCount, type Kube, type Pod, type PodList } from "../kube";
 import { APP_DEPLOYMENT, APP_HPA, APP_SELECTOR, APP_SERVICE, REDIS_DEPLOYMENT, REDIS_SELECTOR } from "../cluster-settings";
 import { get, post, serverOf, startTraffic, waitFor } from "./client";
 import { assert, eq, Skip, type Check, type Context } from "./harness";
@@ -97,7 +97,7 @@ export const clusterChecks: Check[] = [
     },
   },
   {
-    name: "readiness: a pod that disables readiness leaves the endpoints and gets no traffic, then comes back",
+    name: "readiness: a pod that disables readiness stays in its EndpointSlice with ready: false, gets no traffic, then comes back",
     group: "cluster",
     async run(ctx) {
       const kube = kubeOf(ctx);
@@ -111,6 +111,10 @@ export const clusterChecks: Check[] = [
         const left = Date.now();
         await waitFor(async () => !(await readyEndpointPods(kube, APP_SERVICE)).includes(target), 30_000, `pod ${target} still in the ready endpoints`, 500);
         const leftAfter = ((Date.now() - left) / 1000).toFixed(1);
+        // Not removed: the slice keeps the address with ready (and serving) false.
+        const conditions = await endpointConditionsOf(kube, APP_SERVICE, target);
+        assert(conditions !== null, `pod ${target} vanished from the EndpointSlice instead of staying with ready: false`);
+        eq(JSON.stringify(conditions), JSON.stringify({ ready: false, serving: false, terminating: false }), "the not-ready pod's EndpointSlice conditions");
         // Let every node's kube-proxy catch up, then the pod must get no request.
         await Bun.sleep(3000);
         const servers = new Map<string, number>();
@@ -126,7 +130,7 @@ export const clusterChecks: Check[] = [
         eq((await get(fwd.url, "/health")).status, 200, "GET /health on the disabled pod (no restart)");
         eq((await post(fwd.url, "/ready/enable")).status, 200, "POST /ready/enable status");
         await waitFor(async () => (await readyEndpointPods(kube, APP_SERVICE)).includes(target), 30_000, `pod ${target} did not return to the endpoints`, 500);
-        return `left the endpoints after ${leftAfter}s; 40 requests went to ${[...servers.keys()].join(", ")}; back after re-enable`;
+        return `ready: false in its EndpointSlice after ${leftAfter}s (still listed); 40 requests went to ${[...servers.keys()].join(", ")}; back after re-enable`;
       } finally {
         await post(fwd.url, "/ready/enable").catch(() => {});
         await fwd.close();
