@@ -8,7 +8,7 @@
 // Prints a summary per drill and exits 1 when any drill misses its criteria. Loopback only;
 // every phase is bounded in time.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { locateBinary, memory, runWrk, sampleRss, startWrk, type WrkResult } from "./bench/lib";
 import { startRedis, stopRedis, type RedisProcess } from "./lib/redis";
@@ -303,7 +303,8 @@ for (const name of selected) {
 }
 const out = resolve(ROOT, args.out!);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), binary, results }, null, 2) + "\n");
+// Relative to the repository, so the record names no machine path.
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), binary: relative(ROOT, binary) || binary, results }, null, 2) + "\n");
 const failed = results.filter((r) => !r.ok).map((r) => r.drill);
 console.log(`\n${results.length - failed.length}/${results.length} drills passed${failed.length ? `; failed: ${failed.join(", ")}` : ""} (figures in ${out.startsWith(ROOT + "/") ? out.slice(ROOT.length + 1) : out})`);
 process.exit(failed.length ? 1 : 0);
