@@ -1,13 +1,16 @@
 // The Taskfile's cluster tasks, run with go-task against the local cluster, each checked against
 // what Kubernetes then reports. The file puts the stack back as `task deploy` left it.
 import { describe, expect, test } from "bun:test";
-import { ENABLED, figure, kubectl, task } from "./cluster";
+import { join } from "node:path";
+import { ENABLED, ROOT, figure, kubectl, task, waitFor } from "./cluster";
 
 const readyAppPods = () =>
   kubectl("get", "pods", "-l", "app.kubernetes.io/name=bun-k8s,app.kubernetes.io/component=server", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type==\"Ready\")].status} {.metadata.deletionTimestamp}{\"\\n\"}{end}")
     .stdout.split("\n")
     .filter((l) => /^\S+ True\s*$/.test(l))
     .map((l) => l.split(" ")[0]!);
+
+const specReplicas = () => Number(kubectl("get", "deployment/bun-k8s", "-o", "jsonpath={.spec.replicas}").stdout);
 
 const revision = () => Number(kubectl("get", "deployment/bun-k8s", "-o", "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}").stdout);
 
@@ -33,6 +36,20 @@ describe.skipIf(!ENABLED)("go-task against the real cluster", () => {
     expect(readyAppPods().length).toBe(4);
     figure("task scale N=4", `${r.seconds.toFixed(1)} s`);
     expect(task("scale", "N=2").code).toBe(0);
+  });
+
+  test("re-applying the overlay, as task deploy does, keeps the replica count the HPA chose", async () => {
+    expect(kubectl("patch", "hpa/bun-k8s", "--type=merge", "-p", '{"spec":{"minReplicas":3}}').code).toBe(0);
+    const s = await waitFor("the HPA raises the Deployment to its new minimum of 3", () => specReplicas() === 3, 90_000);
+    figure("HPA raises spec.replicas to a new minimum", `${s.toFixed(1)} s`);
+    // The objects as the API server returned them from this apply: no race with the HPA's next sync.
+    const r = kubectl("apply", "-k", join(ROOT, ".artifacts", "deploy", "kind"), "-o", "json");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { kind: string; items?: { kind: string; metadata: { name: string }; spec: Record<string, unknown> }[] };
+    const items = out.items ?? [];
+    const applied = (kind: string) => items.find((o) => o.kind === kind && o.metadata.name === "bun-k8s")!.spec;
+    expect(applied("Deployment").replicas).toBe(3);
+    expect(applied("HorizontalPodAutoscaler").minReplicas).toBe(2);
   });
 
   test("task restart rolls every pod onto a new ReplicaSet; task rollback returns to the previous template", () => {
