@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildAppImage, importIntoLocalCluster, lastBuild, pinnedOverlay, type BuiltImage } from "./lib/images";
-import { Kube } from "./lib/kube";
+import { durationSeconds, Kube } from "./lib/kube";
 import { CONTEXT as LOCAL_CONTEXT } from "./lib/local-cluster";
 import { checkTools, dockerDaemonMessage, type Tool } from "./lib/prereqs";
 import {
@@ -28,7 +28,9 @@ import {
   kindSettings,
   overlayImage,
   overlayNames,
+  namespaceManifest,
   overlayPath,
+  podSecurityLevel,
 } from "./lib/cluster-settings";
 
 export interface Options {
@@ -134,7 +136,7 @@ async function imageForCluster(o: Options, overlay: string, kind: ReturnType<typ
 
 /** `kubectl apply -k` of the overlay, with the app image pinned to this build's unique tag. */
 async function applyOverlay(kube: Kube, overlay: string, image: BuiltImage | null) {
-  await ensureNamespace(kube);
+  await ensureNamespace(kube, overlay);
   await kubectl(kube, ["apply", "-k", image ? pinnedOverlay(overlay, image) : overlay]);
 }
 
@@ -144,29 +146,36 @@ function kindClusters(): string[] {
   return r.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
 }
 
-/**
- * The namespace `deploy`/`up` create for KUBE_NAMESPACE, labelled for Pod Security "restricted"
- * (every pod of the stack meets it; tests/kustomize.test.ts checks the fields). A namespace the
- * user already had, such as default, is left unlabelled: the README gives the command.
- */
-export function namespaceManifest(name: string) {
-  const labels: Record<string, string> = {};
-  for (const mode of ["enforce", "audit", "warn"]) {
-    labels[`pod-security.kubernetes.io/${mode}`] = "restricted";
-    labels[`pod-security.kubernetes.io/${mode}-version`] = "latest";
-  }
-  return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } };
-}
-
-async function ensureNamespace(kube: Kube) {
+async function ensureNamespace(kube: Kube, overlay: string) {
   if (!kube.namespace) return;
-  await kube.out(["apply", "-f", "-"], { namespaced: false, stdin: JSON.stringify(namespaceManifest(kube.namespace)) });
+  const manifest = namespaceManifest(kube.namespace, podSecurityLevel(overlay.split("/").pop()!));
+  await kube.out(["apply", "-f", "-"], { namespaced: false, stdin: JSON.stringify(manifest) });
 }
 
 async function waitForStack(kube: Kube, timeout: string) {
   step("waiting for the rollouts");
   await kubectl(kube, ["rollout", "status", `deployment/${REDIS_DEPLOYMENT}`, `--timeout=${timeout}`]);
+  await waitForHpaFloor(kube, durationSeconds(timeout) ?? 180);
   await kubectl(kube, ["rollout", "status", `deployment/${APP_DEPLOYMENT}`, `--timeout=${timeout}`]);
+}
+
+/**
+ * The Deployment sets no replicas because the HPA owns them: a new one starts at 1 and the HPA
+ * raises it to its minimum at its next sync. Waiting for that makes "deployed" mean the floor.
+ */
+async function waitForHpaFloor(kube: Kube, seconds: number) {
+  const hpa = await kube.run(["get", `hpa/${APP_HPA}`, "-o", "jsonpath={.spec.minReplicas}"]);
+  const min = Number(hpa.stdout.trim());
+  if (hpa.code !== 0 || !Number.isInteger(min) || min < 1) return;
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const r = await kube.run(["get", `deployment/${APP_DEPLOYMENT}`, "-o", "jsonpath={.spec.replicas}"]);
+    if (r.code === 0 && Number(r.stdout.trim()) >= min) return;
+    if (Date.now() > deadline) {
+      throw new StepError(`HPA ${APP_HPA} did not raise deployment/${APP_DEPLOYMENT} to its minimum of ${min} within ${seconds}s: see \`task hpa-status\``);
+    }
+    await Bun.sleep(1000);
+  }
 }
 
 /** GETs `url` until it answers 200 or the deadline passes; prints the reply. */
@@ -318,7 +327,7 @@ const commands: Record<string, Command> = {
   },
 
   scale: {
-    summary: "Set the app's replica count (the HPA keeps it within its min and max)",
+    summary: "Set the app's replica count now (the HPA owns it and moves it back to what CPU asks for)",
     usage: "scale N",
     needs: ["kubectl"],
     async run(o) {
@@ -332,6 +341,7 @@ const commands: Record<string, Command> = {
         if (min !== undefined && max !== undefined && (n < min || n > max)) {
           console.error(`note: HPA ${APP_HPA} keeps between ${min} and ${max} replicas; it will move ${n} back into that range`);
         }
+        console.error(`note: HPA ${APP_HPA} owns the count: when CPU asks for fewer pods it scales back down (after its scale-down window, one pod a minute); to hold ${n}, raise its minimum: kubectl patch hpa/${APP_HPA} -p '{"spec":{"minReplicas":${n}}}'`);
       }
       await kubectl(kube, ["scale", `deployment/${APP_DEPLOYMENT}`, `--replicas=${n}`]);
       await kubectl(kube, ["rollout", "status", `deployment/${APP_DEPLOYMENT}`, `--timeout=${o.timeout}`]);
@@ -492,7 +502,12 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
       case "--namespace": case "--ns": o.namespace = value() || o.namespace; break;
       case "--overlay": o.overlay = value() || undefined; break;
       case "--tag": o.tag = value() || undefined; break;
-      case "--timeout": o.timeout = value(); break;
+      case "--timeout": {
+        const v = value();
+        if (v && durationSeconds(v) === null) throw new UsageError(`--timeout takes a duration such as 180s, 3m or 1m30s (got ${JSON.stringify(v)})`);
+        if (v) o.timeout = v;
+        break;
+      }
       case "--port": { const v = value(); if (v) o.port = int(name, v); break; }
       case "--tail": o.tail = int(name, value()); break;
       case "--revision": { const v = value(); if (v) o.revision = int(name, v); break; }

@@ -11,6 +11,12 @@ export const KIND_CONFIG = "kustomize/kind/cluster.yaml";
 export const METRICS_SERVER = "kustomize/metrics-server";
 export const OVERLAYS_DIR = "kustomize/overlays";
 export const DEFAULT_OVERLAY = "kind";
+/**
+ * The Pod Security level each overlay's pods meet; "restricted" unless listed. docker-desktop's
+ * Redis needs a root init step that owns its hostPath volume (see that overlay).
+ */
+export const POD_SECURITY_LEVEL: Record<string, "restricted" | "baseline"> = { "docker-desktop": "baseline" };
+export const podSecurityLevel = (overlay: string) => POD_SECURITY_LEVEL[overlay] ?? "restricted";
 export const IMAGE_NAME = "bun-k8s";
 
 /** Object names in kustomize/base. */
@@ -130,4 +136,19 @@ function findNodePort(value: unknown): number | null {
     }
   }
   return null;
+}
+
+/**
+ * The namespace `deploy`/`up` create for KUBE_NAMESPACE: Pod Security enforces the level the
+ * overlay's pods meet ("restricted" for all but docker-desktop's "baseline";
+ * tests/manifests/kustomize.test.ts checks the fields) and warns and audits at "restricted". A
+ * namespace the user already had, such as default, is left unlabelled: the README gives the command.
+ */
+export function namespaceManifest(name: string, enforce: "restricted" | "baseline" = "restricted") {
+  const labels: Record<string, string> = {};
+  for (const [mode, level] of [["enforce", enforce], ["audit", "restricted"], ["warn", "restricted"]] as const) {
+    labels[`pod-security.kubernetes.io/${mode}`] = level;
+    labels[`pod-security.kubernetes.io/${mode}-version`] = "latest";
+  }
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } };
 }

@@ -170,3 +170,12 @@ export async function endpointConditionsOf(kube: Kube, service: string, pod: str
 export async function readyEndpointPods(kube: Kube, service: string): Promise<string[]> {
   return readyPodsOf(await kube.json<EndpointSliceList>(["get", "endpointslices", "-l", `kubernetes.io/service-name=${service}`]));
 }
+
+/** kubectl's --timeout in seconds: "180s", "3m", "1m30s", "1h" or a bare number; null if not one. */
+export function durationSeconds(text: string): number | null {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return Number(t);
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(t);
+  if (!t || !m) return null;
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}

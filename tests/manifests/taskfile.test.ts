@@ -7,9 +7,9 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
-import { kindSettings, overlayImage, overlayNames } from "../../scripts/lib/cluster-settings";
+import { kindSettings, namespaceManifest, overlayImage, overlayNames } from "../../scripts/lib/cluster-settings";
 import { checkTools, findOnPath } from "../../scripts/lib/prereqs";
-import { namespaceManifest } from "../../scripts/k8s";
+import { durationSeconds } from "../../scripts/lib/kube";
 import { ROOT } from "../../scripts/lib/repo";
 import { CI, requireTool } from "../helpers/tools";
 
@@ -266,5 +266,22 @@ describe("the namespace deploy creates", () => {
       expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`]).toBe("restricted");
       expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}-version`]).toBe("latest");
     }
+  });
+});
+
+describe("--timeout, read as kubectl reads it", () => {
+  test("seconds, minutes, hours and their sums; anything else is refused", () => {
+    expect(durationSeconds("180s")).toBe(180);
+    expect(durationSeconds("3m")).toBe(180);
+    expect(durationSeconds("1m30s")).toBe(90);
+    expect(durationSeconds("1h")).toBe(3600);
+    expect(durationSeconds("45")).toBe(45);
+    for (const bad of ["", "s", "3 minutes", "-5s", "1.5m"]) expect(durationSeconds(bad)).toBeNull();
+  });
+
+  test("a --timeout kubectl would not take stops the command with a usage error, before any kubectl", () => {
+    const r = k8s(["status", "--timeout", "soon"], { PATH: process.env.PATH });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--timeout takes a duration such as 180s");
   });
 });
