@@ -39,6 +39,14 @@ export function task(...args: string[]): Run {
 
 export const kubectl = (...args: string[]) => sh(["kubectl", "--context", CONTEXT, ...args]);
 
+/** kubectl without blocking the event loop, for a command that runs while traffic is being sent. */
+export async function kubectlAsync(...args: string[]): Promise<Run> {
+  const t0 = performance.now();
+  const proc = Bun.spawn(["kubectl", "--context", CONTEXT, ...args], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr, seconds: (performance.now() - t0) / 1000 };
+}
+
 /** Polls until `check` is true or `ms` passes; returns the seconds it took. */
 export async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms: number): Promise<number> {
   const t0 = performance.now();

@@ -3,7 +3,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ENABLED, ROOT, URL_BASE, figure, kubectl, sh, task, waitFor } from "./cluster";
+import { startTraffic } from "../../scripts/lib/e2e/client";
+import { ENABLED, ROOT, URL_BASE, figure, kubectl, kubectlAsync, sh, task, waitFor } from "./cluster";
 
 const APP = "app.kubernetes.io/name=bun-k8s,app.kubernetes.io/component=server";
 
@@ -177,6 +178,37 @@ describe.skipIf(!ENABLED)("experiments on the real cluster", () => {
     expect(second.stderr).toMatch(/429|disruption budget/i);
     figure("PDB", "first eviction 201, second refused with 429 while the replacement starts");
     rollout();
+  });
+
+  test("drain on one node (lesson 21): one app pod is evicted, the PDB refuses the next, traffic never fails", async () => {
+    rollout();
+    const node = kubectl("get", "nodes", "-o", "jsonpath={.items[0].metadata.name}").stdout.trim();
+    const before = readyPods().map((p) => p.metadata.name);
+    expect(before.length).toBe(2);
+    const traffic = startTraffic(URL_BASE, { workers: 4, intervalMs: 20, retries: 0 });
+    let totals;
+    try {
+      // Async: the traffic loops must keep running while kubectl waits for the evictions.
+      const drain = await kubectlAsync("drain", node, "--pod-selector=app.kubernetes.io/name=bun-k8s", "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=20s");
+      expect(drain.code).not.toBe(0);
+      expect(drain.stdout + drain.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget");
+      expect(kubectl("get", "node", node, "-o", "jsonpath={.spec.unschedulable}").stdout).toBe("true");
+      const left = readyPods().map((p) => p.metadata.name);
+      expect(left.length).toBe(1);
+      expect(before).toContain(left[0]!);
+      // The replacement waits for a schedulable node.
+      expect(pods().filter((p) => !p.metadata.deletionTimestamp && !before.includes(p.metadata.name)).length).toBe(1);
+      kubectl("uncordon", node);
+      const back = await waitFor("2 ready app pods after uncordon", () => readyPods().length === 2, 120_000);
+      figure("drain on one node: 2 Ready again after uncordon", `${back.toFixed(1)} s`);
+      await Bun.sleep(2000);
+    } finally {
+      kubectl("uncordon", node);
+      totals = await traffic.stop();
+    }
+    expect(totals.errors).toEqual([]);
+    expect(totals.failed).toBe(0);
+    figure("drain on one node", `1 of 2 pods evicted, the 2nd refused by the PDB; ${totals.ok}/${totals.sent} requests answered, 0 failed`);
   });
 
   test("rollback: after a code change and a redeploy, task rollback serves the previous code", async () => {
