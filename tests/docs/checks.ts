@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import { checkExcerpts, excerptsOf } from "../../scripts/lib/excerpts";
-import { curlSteps, headingAnchors, isLocalUrl, isShell, parseCurl, shellWords, type Doc } from "../../scripts/lib/markdown";
+import { curlSteps, headingAnchors, isLocalUrl, isShell, parseCurl, shellComment, shellWords, type Doc } from "../../scripts/lib/markdown";
 
 export interface Route {
   method: string;
@@ -173,6 +173,47 @@ export function checkAllExcerpts(docs: Doc[], root: string): string[] {
     problems.push(...errors);
     for (const d of checkExcerpts(excerpts, root)) {
       problems.push(`${doc.path}:${d.excerpt.fence.line}: excerpt <!-- ${d.excerpt.marker} --> ${d.expected ? "drifted" : "is broken"}: ${d.problem}`);
+    }
+  }
+  return problems;
+}
+
+const isLesson = (doc: Doc) => /^docs\/\d{2}-/.test(doc.path);
+const POD_SET = /\bPOD=\$\(/;
+const POD_USE = /\$POD\b|\$\{POD\}/;
+
+/**
+ * Lessons work in any order: each states the state it starts from, sets $POD itself before using
+ * it, stops every background job in the block that starts it (`kill %N` or `wait`), and leaves
+ * watches (`kubectl ... -w`, `--watch`, `--follow`) to a second terminal instead of a block.
+ */
+export function checkLessonsStandalone(docs: Doc[]): string[] {
+  const problems: string[] = [];
+  for (const doc of docs.filter(isLesson)) {
+    const start = doc.prose.find((p) => p.text.startsWith("**Start from:**"));
+    const run = doc.prose.find((p) => p.text.startsWith("## What to run"));
+    if (!start || (run && start.line > run.line)) problems.push(`${doc.path}: no "**Start from:**" line before "## What to run"`);
+
+    const code: Array<{ text: string; line: number }> = [
+      ...doc.inline,
+      ...doc.fences.filter(isShell).flatMap((f) => f.lines.map((text, k) => ({ text, line: f.start + k + 1 }))),
+    ];
+    const firstSet = Math.min(...code.filter((c) => POD_SET.test(c.text)).map((c) => c.line));
+    for (const use of code.filter((c) => POD_USE.test(c.text) && !POD_SET.test(c.text))) {
+      if (use.line < firstSet) problems.push(`${doc.path}:${use.line}: uses $POD before the lesson sets it (POD=$(kubectl get pod -l ...))`);
+    }
+
+    for (const fence of doc.fences.filter(isShell)) {
+      fence.lines.forEach((raw, k) => {
+        const line = fence.start + k + 1;
+        const { code: cmd } = shellComment(raw);
+        if (/(^|[^&])&(\s|$)/.test(cmd.replace(/&&/g, "")) && !fence.lines.slice(k + 1).some((l) => /\bkill\b[^#]*%\d|^\s*wait\b/.test(shellComment(l).code))) {
+          problems.push(`${doc.path}:${line}: a background job that the block never stops (add kill %1 or wait): ${raw.trim()}`);
+        }
+        if (/\bkubectl\b.*\s(-w|--watch)(\s|$)|\btask\b.*\s--(watch|follow)(\s|$)/.test(cmd)) {
+          problems.push(`${doc.path}:${line}: a watch inside a block never returns; send it to a second terminal: ${raw.trim()}`);
+        }
+      });
     }
   }
   return problems;

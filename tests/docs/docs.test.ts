@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { checkAllExcerpts, checkLinks, checkPaths, checkRoutes, checkTasks, routeMatches, routeUses, taskUses, type Route } from "./checks";
+import { checkAllExcerpts, checkLessonsStandalone, checkLinks, checkPaths, checkRoutes, checkTasks, routeMatches, routeUses, taskUses, type Route } from "./checks";
 import { runExcerpts as excerptsScript } from "../../scripts/lib/excerpts";
 import { curlSteps, headingAnchors, loadDocs, parseCurl, parseDoc, ROOT, shellWords } from "../../scripts/lib/markdown";
 import { docsStepChecks } from "../../scripts/lib/e2e/docs-steps";
@@ -72,6 +72,10 @@ describe("docs/ (the Kubernetes guide)", () => {
     if (problems.length) throw new Error(`${problems.join("\n")}\n\n${FIX}`);
   });
 
+  test("every lesson works on its own: a Start from line, $POD set before use, no background job or watch left running", () => {
+    expect(checkLessonsStandalone(docs)).toEqual([]);
+  });
+
   test("every yaml block that quotes kustomize/ is an excerpt, not a hand copy", () => {
     for (const doc of docs) {
       for (const f of doc.fences) {
@@ -131,6 +135,18 @@ describe("the checks catch broken docs", () => {
     const links = checkLinks([bad], ROOT);
     expect(links).toHaveLength(3);
     expect(links[1]).toContain("has no heading #no-such-heading");
+  });
+
+  test("standalone lessons: a missing Start from line, $POD used unset, an unstopped job and a watch fail", () => {
+    const good = md("# 99. X\n\n**Start from:** the stack.\n\n## What to run\n\n```sh\nPOD=$(kubectl get pod -o name)\nkubectl port-forward pod/$POD 8001:8000 & sleep 1\ncurl -s http://127.0.0.1:8001/ 2>&1\nkill %1\n```\n");
+    expect(checkLessonsStandalone([good])).toEqual([]);
+    const bad = md("# 99. X\n\n## What to run\n\n```sh\nkubectl logs $POD\nkubectl port-forward pod/x 8001:8000 &\nkubectl get pods -w\ntask hpa-status -- --watch\n```\nThen `POD=$(kubectl get pod -o name)`.\n");
+    const problems = checkLessonsStandalone([bad]);
+    expect(problems).toHaveLength(5);
+    expect(problems[0]).toContain("Start from");
+    expect(problems[1]).toContain("uses $POD before");
+    expect(problems[2]).toContain("background job");
+    expect(problems.filter((p) => p.includes("a watch")).length).toBe(2);
   });
 
   test("heading anchors follow GitHub's rules", () => {

@@ -2,22 +2,17 @@
 // forms, a no-cors fetch and an <img>. The requests reach the service and are refused; nothing
 // changes. Skips without Chromium, except under CI=true.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
 import { createApp } from "../../src/app";
 import { testDeps } from "../helpers/app";
-import { requireTool } from "../helpers/tools";
+import { launchChromium, requireChromium, type Browser } from "../helpers/browser";
 
-const CHROMIUM = requireTool("chromium", "Debian: apt-get install -y chromium", [process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"]);
+const CHROMIUM = requireChromium();
 const haveChromium = CHROMIUM !== undefined;
 
 describe.skipIf(!haveChromium)("an attacker page on another site, in headless Chromium", () => {
   let service: { port?: number; stop(force?: boolean): unknown };
   let attacker: ReturnType<typeof Bun.serve>;
-  let context: BrowserContext;
-  let profile = "";
+  let browser: Browser | undefined;
   let exited: number | null = null;
 
   beforeAll(async () => {
@@ -36,19 +31,12 @@ describe.skipIf(!haveChromium)("an attacker page on another site, in headless Ch
         for (const id of ["ready", "kv", "crash"]) document.getElementById(id).submit();
       </script></body>`;
     attacker = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(page, { headers: { "content-type": "text/html" } }) });
-    profile = mkdtempSync(join(tmpdir(), "bun-k8s-chromium-xsite-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-sync"],
-      timeout: 30_000,
-    });
+    browser = await launchChromium(CHROMIUM!, "xsite");
   }, 40_000);
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     service?.stop(true);
     attacker?.stop(true);
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   test("forms, a no-cors fetch and an <img> reach the service, get 403, and change nothing", async () => {
@@ -57,7 +45,7 @@ describe.skipIf(!haveChromium)("an attacker page on another site, in headless Ch
       const text = await (await fetch(`${base}/metrics`)).text();
       return [...text.matchAll(/^http_requests_total\{[^}]*status="403"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
     };
-    const page = context.pages()[0] ?? (await context.newPage());
+    const page = await browser!.page();
     await page.goto(`http://127.0.0.1:${attacker.port}/`);
     let count = 0;
     for (let i = 0; i < 50 && count < 6; i++) {

@@ -1,35 +1,24 @@
 // The dashboard in a real headless Chromium (Debian's package) against the real server process.
-// Skips when /usr/bin/chromium is absent, except under CI=true where that is a failure.
+// Skips without Chromium, except under CI=true where that is a failure.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { startService, type Service } from "../../scripts/lib/service";
+import { launchChromium, requireChromium, type Browser } from "../helpers/browser";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const CHROMIUM = requireChromium();
 const ROOT = resolve(import.meta.dir, "../..");
 const SCREENSHOT = join(ROOT, ".artifacts", "ui.png");
-const CI = process.env.CI === "true";
-const haveChromium = existsSync(CHROMIUM);
+const haveChromium = CHROMIUM !== undefined;
 const TEST_TIMEOUT = 20_000;
-
-if (!haveChromium && !CI) {
-  console.warn(`dashboard test: SKIPPED the browser test: ${CHROMIUM} not found (Debian/Ubuntu: sudo apt-get install -y chromium; or set CHROMIUM_PATH). Under CI=true this fails.`);
-}
-
-if (!haveChromium && CI) {
-  test("chromium is installed (required when CI=true)", () => {
-    throw new Error(`${CHROMIUM} not found: .ci/run must install Debian's chromium package for the browser test`);
-  }, TEST_TIMEOUT);
-}
 
 describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
   let server: Service;
   let base = "";
   let serverName = "";
-  let profile = "";
-  let context: BrowserContext;
+  let browser: Browser | undefined;
   let page: Page;
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
@@ -56,18 +45,8 @@ describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
     base = server.origin;
     serverName = ((await (await fetch(`${base}/`)).json()) as { server: string }).server;
 
-    profile = mkdtempSync(join(tmpdir(), "bun-k8s-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 900 },
-      timeout: 30_000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium(CHROMIUM!, "dashboard", { viewport: { width: 1280, height: 900 } });
+    page = await browser.page();
     page.setDefaultTimeout(8_000);
     page.on("pageerror", (err) => pageErrors.push(err.message));
     page.on("console", (msg) => {
@@ -81,8 +60,7 @@ describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     if (server) await server.stop();
   });
 

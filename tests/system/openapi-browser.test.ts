@@ -1,40 +1,28 @@
 // /openapi in a real headless Chromium: Swagger UI renders from the embedded copy, with the page's
 // CSP in force and no request leaving this origin. Skips without Chromium, except under CI=true.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
 import { createApp } from "../../src/app";
 import { testDeps } from "../helpers/app";
-import { requireTool } from "../helpers/tools";
+import { launchChromium, requireChromium, type Browser } from "../helpers/browser";
 
-const CHROMIUM = requireTool("chromium", "Debian: apt-get install -y chromium", [process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"]);
+const CHROMIUM = requireChromium();
 const haveChromium = CHROMIUM !== undefined;
 
 describe.skipIf(!haveChromium)("/openapi in headless Chromium", () => {
   let server: { port?: number; stop(force?: boolean): unknown };
-  let context: BrowserContext;
-  let profile = "";
+  let browser: Browser | undefined;
   beforeAll(async () => {
     server = createApp(testDeps()).listen({ port: 0, hostname: "127.0.0.1" }).server!;
-    profile = mkdtempSync(join(tmpdir(), "bun-k8s-chromium-openapi-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-sync"],
-      timeout: 30_000,
-    });
+    browser = await launchChromium(CHROMIUM!, "openapi");
   }, 40_000);
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     server?.stop(true);
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   test("Swagger UI renders the routes; no CSP violation, no foreign request", async () => {
     const origin = `http://127.0.0.1:${server.port}`;
-    const page = context.pages()[0] ?? (await context.newPage());
+    const page = await browser!.page();
     const problems: string[] = [];
     const foreign: string[] = [];
     page.on("console", (msg) => {
