@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { startService, type Service } from "../../scripts/lib/service";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -25,6 +25,59 @@ if (!haveChromium && CI) {
   });
 }
 
+function service(env: Record<string, string> = {}): Promise<Service> {
+  return startService({
+    command: ["bun", "run", "src/main.ts"],
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? tmpdir(),
+      HOST: "127.0.0.1",
+      STORE: "memory",
+      LOG_LEVEL: "warn",
+      SHUTDOWN_DELAY_SECONDS: "0",
+      HEARTBEAT_INTERVAL_SECONDS: "1",
+      ...env,
+    },
+    readyPath: "/",
+    timeoutMs: 15_000,
+    output: "ignore",
+  });
+}
+
+/** Headless Chromium with one page; script errors and console errors are collected. */
+async function browser() {
+  const profile = mkdtempSync(join(tmpdir(), "bun-k8s-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync",
+    ],
+    viewport: { width: 1280, height: 1000 },
+    timeout: 30_000,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  page.on("console", (msg) => {
+    // 401 from GET /me (not logged in) is logged by Chromium as a failed load: expected.
+    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) errors.push(msg.text());
+  });
+  // Every CSP violation fires this event, whether or not Chromium also logs it.
+  await page.addInitScript(() => {
+    const seen: string[] = ((window as any).__cspViolations = []);
+    document.addEventListener("securitypolicyviolation", (e) => seen.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+  });
+  const close = async () => {
+    await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { page, errors, close };
+}
+
 /** The chart's data attributes (set by app.js on every draw). */
 async function chartData(page: Page, id: string) {
   return page.locator(`#${id}`).evaluate((el: HTMLElement) => ({
@@ -32,66 +85,27 @@ async function chartData(page: Page, id: string) {
     values: Number(el.dataset.values ?? 0),
     pods: Number(el.dataset.pods ?? 0),
     max: el.dataset.max ? Number(el.dataset.max) : null,
+    latest: el.dataset.latest ?? null,
   }));
 }
 
 describe.skipIf(!haveChromium)("dashboard charts in headless Chromium", () => {
   let server: Service;
   let base = "";
-  let serverName = "";
-  let profile = "";
-  let context: BrowserContext;
+  let replicaId = "";
+  let session: Awaited<ReturnType<typeof browser>>;
   let page: Page;
-  const pageErrors: string[] = [];
-  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    server = await startService({
-      command: ["bun", "run", "src/main.ts"],
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: process.env.HOME ?? tmpdir(),
-        HOST: "127.0.0.1",
-        STORE: "memory",
-        LOG_LEVEL: "warn",
-        SHUTDOWN_DELAY_SECONDS: "0",
-        HEARTBEAT_INTERVAL_SECONDS: "1",
-      },
-      readyPath: "/",
-      timeoutMs: 15_000,
-      output: "ignore",
-    });
+    server = await service();
     base = server.origin;
-    serverName = ((await (await fetch(`${base}/`)).json()) as { server: string }).server;
-    profile = mkdtempSync(join(tmpdir(), "bun-k8s-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 1000 },
-      timeout: 30_000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(10_000);
-    page.on("pageerror", (err) => pageErrors.push(err.message));
-    page.on("console", (msg) => {
-      // 401 from GET /me (not logged in) is logged by Chromium as a failed load: expected.
-      if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) consoleErrors.push(msg.text());
-    });
-    // Every CSP violation fires this event, whether or not Chromium also logs it.
-    await page.addInitScript(() => {
-      const seen: string[] = ((window as any).__cspViolations = []);
-      document.addEventListener("securitypolicyviolation", (e) => seen.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
-    });
+    replicaId = ((await (await fetch(`${base}/replicas`)).json()) as { replicas: Array<{ id: string }> }).replicas[0]?.id ?? "";
+    session = await browser();
+    page = session.page;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await session?.close();
     if (server) await server.stop();
   });
 
@@ -114,9 +128,10 @@ describe.skipIf(!haveChromium)("dashboard charts in headless Chromium", () => {
     expect((await chartData(page, "chart-rss")).max).toBeGreaterThan(10);
     expect((await chartData(page, "chart-cpu")).max).toBeGreaterThanOrEqual(0);
     expect((await chartData(page, "chart-latency")).max).toBeGreaterThan(0);
-    expect((await chartData(page, "chart-replicas")).max).toBeNull(); // not set on the count chart
-    // The legend names the pod, as text.
-    await page.locator("#chart-rps .u-legend").filter({ hasText: serverName }).waitFor();
+    expect((await chartData(page, "chart-replicas")).latest).toBe("1");
+    // The legend names the pod (its replica id), as text.
+    expect(replicaId).not.toBe("");
+    await page.locator("#chart-rps .u-legend").filter({ hasText: replicaId }).waitFor();
 
     // The line is on the canvas: pixels in the pod's colour (the legend marker's border colour).
     const coloured = await page.locator("#chart-rss").evaluate((el) => {
@@ -147,7 +162,7 @@ describe.skipIf(!haveChromium)("dashboard charts in headless Chromium", () => {
     const idle = (await chartData(page, "chart-rps")).max ?? 0;
     await page.getByRole("button", { name: "Send 200 requests" }).click();
     await page.locator("#traffic-state").filter({ hasText: "200 of 200 answered" }).waitFor({ timeout: 20_000 });
-    await page.locator("#tally-body tr").filter({ hasText: serverName }).waitFor();
+    expect(await page.locator("#tally-body tr").count()).toBe(1);
     // The pod's own counter rose by 200 within about one heartbeat interval (1 s here).
     await page.waitForFunction(
       (floor) => Number((document.getElementById("chart-rps") as HTMLElement).dataset.max ?? 0) > floor,
@@ -161,12 +176,47 @@ describe.skipIf(!haveChromium)("dashboard charts in headless Chromium", () => {
     mkdirSync(join(ROOT, ".artifacts"), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(await page.evaluate(() => (window as any).__cspViolations)).toEqual([]);
-    expect(pageErrors).toEqual([]);
-    expect(consoleErrors).toEqual([]);
+    expect(session.errors).toEqual([]);
     // The listener does see a violation: a style attribute (unlike uPlot's element.style writes) is
     // inline style, which style-src 'self' refuses.
     await page.evaluate(() => document.body.setAttribute("style", "outline: 1px solid red"));
     await page.waitForFunction(() => (window as any).__cspViolations.length > 0);
     expect((await page.evaluate(() => (window as any).__cspViolations))[0]).toStartWith("style-src-attr");
+  }, TEST_TIMEOUT);
+});
+
+// Two processes sharing a real Redis, as two pods share it in a cluster: one line each, and the
+// replica count follows a pod that leaves (its heartbeat is deleted on SIGTERM).
+describe.skipIf(!haveChromium)("dashboard charts with two pods on a real Redis", () => {
+  const prefix = `charts-test:${process.pid}:${Date.now()}:`;
+  let pods: Service[] = [];
+  let session: Awaited<ReturnType<typeof browser>>;
+
+  beforeAll(async () => {
+    const redis = { STORE: "redis", REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: prefix };
+    pods = await Promise.all([service({ ...redis, POD_NAME: "pod-a" }), service({ ...redis, POD_NAME: "pod-b" })]);
+    session = await browser();
+  }, 60_000);
+
+  afterAll(async () => {
+    await session?.close();
+    await Promise.all(pods.map((p) => p.stop()));
+  });
+
+  test("each pod gets its own line; the replica count drops when one stops", async () => {
+    const { page } = session;
+    expect(process.env.TEST_REDIS_URL).toBeDefined();
+    await page.goto(`${pods[0]!.origin}/ui`);
+    await page.waitForFunction(() => (document.getElementById("chart-replicas") as HTMLElement).dataset.latest === "2", null, { timeout: 15_000 });
+    await page.waitForFunction(() => (document.getElementById("chart-cpu") as HTMLElement).dataset.pods === "2");
+    for (const name of ["pod-a", "pod-b"]) await page.locator("#chart-cpu .u-legend").filter({ hasText: name }).waitFor();
+    expect((await chartData(page, "chart-rss")).values).toBeGreaterThanOrEqual(2);
+
+    expect(await pods[1]!.stop()).toBe(0);
+    await page.waitForFunction(() => (document.getElementById("chart-replicas") as HTMLElement).dataset.latest === "1", null, { timeout: 10_000 });
+    // The stopped pod's past stays on the charts until it leaves the five-minute window.
+    expect((await chartData(page, "chart-cpu")).pods).toBe(2);
+    expect(await page.evaluate(() => (window as any).__cspViolations)).toEqual([]);
+    expect(session.errors).toEqual([]);
   }, TEST_TIMEOUT);
 });

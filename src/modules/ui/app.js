@@ -182,7 +182,7 @@
   const MIB = 1024 * 1024;
   const POD_KEYS = ["rps", "p50", "p99", "cpu", "rss"];
   const history = { t: [], replicas: [], pods: new Map() }; // pod -> arrays aligned with history.t
-  const beats = new Map(); // pod -> { id, seen, requests, rps }: the last heartbeat read
+  const beats = new Map(); // pod -> { started, seen, requests, rps }: the last heartbeat read
   const CHARTS = [
     { id: "chart-rps", title: "Requests per second", unit: "req/s", lines: [["rps", "", null]] },
     { id: "chart-latency", title: "Latency", unit: "ms", lines: [["p50", " p50", [5, 4]], ["p99", " p99", null]] },
@@ -202,25 +202,24 @@
     const requests = num(r.requests);
     if (!Number.isFinite(seen) || requests === null) return null;
     const prev = beats.get(name);
-    if (!prev || prev.id !== str(r.id) || requests < prev.requests) {
-      beats.set(name, { id: str(r.id), seen, requests, rps: null }); // new pod or restarted container
+    const started = str(r.startedAt);
+    if (!prev || prev.started !== started || requests < prev.requests) {
+      beats.set(name, { started, seen, requests, rps: null }); // a new pod, or its container restarted
       return null;
     }
     if (seen <= prev.seen) return prev.rps;
     const rps = (requests - prev.requests) / ((seen - prev.seen) / 1000);
-    beats.set(name, { id: prev.id, seen, requests, rps });
+    beats.set(name, { started, seen, requests, rps });
     return rps;
   }
 
   /** One point per chart; replicas is null when /replicas did not answer (a gap in every line). */
   function recordSample(replicas) {
     const t = Date.now() / 1000;
-    const latest = new Map(); // one entry per pod name: a restarted container's old entry lingers until it expires
-    for (const r of replicas || []) {
-      const name = str(r.hostname) || str(r.id);
-      const other = latest.get(name);
-      if (!other || Date.parse(str(r.lastSeen)) > Date.parse(str(other.lastSeen))) latest.set(name, r);
-    }
+    // One line per replica id: the pod name in a cluster (POD_NAME), hostname-pid for processes
+    // sharing a host. A restarted container keeps its pod's id and line.
+    const latest = new Map();
+    for (const r of replicas || []) latest.set(str(r.id) || str(r.hostname), r);
     history.t.push(t);
     history.replicas.push(replicas ? replicas.length : null);
     for (const [name, r] of latest) {
@@ -321,6 +320,7 @@
     } else plots.get("chart-replicas").plot.setData(data);
     showLatest(plots.get("chart-replicas").plot);
     node.dataset.points = String(history.t.length);
+    node.dataset.latest = str(history.replicas.at(-1));
     node.setAttribute("aria-label", `Live replicas, latest: ${str(history.replicas.at(-1) ?? "unknown")}`);
     plottedPods = podsKey;
   }
