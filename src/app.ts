@@ -29,7 +29,7 @@ export const ROUTES = {
   kv: ["GET /kv", "GET /kv/:key", "POST /kv/:key", "DELETE /kv/:key"],
   auth: ["POST /login", "GET /me", "POST /logout"],
   replicas: ["GET /replicas"],
-  ui: ["GET /ui", "GET /ui/app.js", "GET /ui/app.css"],
+  ui: ["GET /ui", "GET /ui/app.js", "GET /ui/app.css", "GET /ui/uplot.js", "GET /ui/uplot.css"],
   tools: [
     "GET /env", "GET /headers", "POST /echo", "GET /delay/:seconds", "GET /status/:code", "POST /status/:code",
     "GET /dns", "GET /chunked/:seconds", "GET /ws/echo", "WS /ws/echo",

@@ -52,6 +52,17 @@ export class HttpMetrics {
     series.buckets[i]!++;
   }
 
+  /**
+   * Observations per latency bucket over every series (non-cumulative, LATENCY_BUCKETS.length + 1
+   * entries, the last one past 10 s). Costs one pass over the series: the heartbeat calls it once
+   * per interval, the request path never does.
+   */
+  bucketTotals(): Float64Array {
+    const totals = new Float64Array(LATENCY_BUCKETS.length + 1);
+    for (const s of this.#series.values()) for (let i = 0; i < totals.length; i++) totals[i]! += s.buckets[i]!;
+    return totals;
+  }
+
   /** Prometheus text exposition (format 0.0.4), in the same shape prom-client writes. */
   exposition(): string {
     const counts = [
@@ -75,4 +86,26 @@ export class HttpMetrics {
     }
     return counts.join("\n") + "\n\n" + histogram.join("\n") + "\n";
   }
+}
+
+/**
+ * The q-quantile (0..1) in seconds of non-cumulative bucket counts, estimated the way Prometheus'
+ * histogram_quantile does: linear inside the bucket that holds the rank, the first bucket starting
+ * at 0, and the highest finite bound for ranks past it. Null when there are no observations.
+ */
+export function quantileFromBuckets(counts: ArrayLike<number>, q: number): number | null {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i]!;
+  if (total <= 0) return null;
+  const rank = q * total;
+  let below = 0;
+  for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+    const inBucket = counts[i] ?? 0;
+    if (inBucket > 0 && below + inBucket >= rank) {
+      const lower = i === 0 ? 0 : LATENCY_BUCKETS[i - 1]!;
+      return lower + (LATENCY_BUCKETS[i]! - lower) * ((rank - below) / inBucket);
+    }
+    below += inBucket;
+  }
+  return LATENCY_BUCKETS[LATENCY_BUCKETS.length - 1]!;
 }

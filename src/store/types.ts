@@ -10,8 +10,16 @@ export interface ReplicaInfo {
   version: string;
   startedAt: string;
   lastSeen: string;
+  /** Requests this replica answered since it started (the dashboard derives a rate per pod). */
   requests: number;
   visits: number;
+  /** CPU of the whole process over the last heartbeat interval, in percent of one core (100 = 1000m). */
+  cpu: number;
+  /** Resident set size in bytes when the beat was written. */
+  rss: number;
+  /** Server-side latency of the requests answered in the last interval (RED histogram), ms; null when none. */
+  p50Ms: number | null;
+  p99Ms: number | null;
 }
 
 /** Bounds of the /kv namespace, so no client can fill the store that sessions and counters share. */

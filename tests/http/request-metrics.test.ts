@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HttpMetrics, LATENCY_BUCKETS, MAX_SERIES } from "../../src/http/request-metrics";
+import { HttpMetrics, LATENCY_BUCKETS, MAX_SERIES, quantileFromBuckets } from "../../src/http/request-metrics";
 
 describe("HttpMetrics", () => {
   test("counts and cumulative buckets, with le inclusive", () => {
@@ -62,5 +62,41 @@ describe("HttpMetrics", () => {
     const totals = m.exposition().split("\n").filter((l) => l.startsWith("http_requests_total{"));
     expect(totals).toHaveLength(MAX_SERIES + 1);
     expect(totals).toContain('http_requests_total{method="OTHER",route="overflow",status="other"} 200');
+  });
+});
+
+describe("latency quantiles from the buckets (the heartbeat's p50 and p99)", () => {
+  test("bucketTotals adds every series' buckets", () => {
+    const m = new HttpMetrics();
+    m.record("GET", "/", 200, 0.0004);
+    m.record("POST", "/kv/:key", 201, 0.0004);
+    m.record("GET", "/stress", 200, 3);
+    m.record("GET", "/stress", 200, 30);
+    const totals = m.bucketTotals();
+    expect(totals).toHaveLength(LATENCY_BUCKETS.length + 1);
+    expect(totals[0]).toBe(2); // (0, 0.5 ms]
+    expect(totals[LATENCY_BUCKETS.indexOf(5)]).toBe(1); // (2.5 s, 5 s]
+    expect(totals[LATENCY_BUCKETS.length]).toBe(1); // past 10 s
+    expect(new HttpMetrics().bucketTotals().every((n) => n === 0)).toBe(true);
+  });
+
+  test("interpolates inside the bucket that holds the rank, as histogram_quantile does", () => {
+    const counts = new Float64Array(LATENCY_BUCKETS.length + 1);
+    counts[LATENCY_BUCKETS.indexOf(0.001)] = 100; // all in (0.5 ms, 1 ms]
+    expect(quantileFromBuckets(counts, 0.5)).toBeCloseTo(0.00075, 9);
+    expect(quantileFromBuckets(counts, 0.99)).toBeCloseTo(0.0005 + 0.0005 * 0.99, 9);
+    counts[LATENCY_BUCKETS.indexOf(0.25)] = 1; // one slow request among 101
+    expect(quantileFromBuckets(counts, 0.5)!).toBeLessThan(0.001);
+    expect(quantileFromBuckets(counts, 0.995)!).toBeGreaterThan(0.1);
+  });
+
+  test("the first bucket starts at 0, ranks past 10 s read as 10 s, no observations read as null", () => {
+    const counts = new Float64Array(LATENCY_BUCKETS.length + 1);
+    counts[0] = 4;
+    expect(quantileFromBuckets(counts, 0.5)).toBeCloseTo(0.00025, 9);
+    counts[0] = 0;
+    counts[LATENCY_BUCKETS.length] = 3;
+    expect(quantileFromBuckets(counts, 0.99)).toBe(10);
+    expect(quantileFromBuckets(new Float64Array(LATENCY_BUCKETS.length + 1), 0.5)).toBeNull();
   });
 });

@@ -64,6 +64,8 @@ describe("/ui assets", () => {
     ["/ui", "text/html; charset=utf-8", "<!doctype html>"],
     ["/ui/app.js", "text/javascript; charset=utf-8", '"use strict";'],
     ["/ui/app.css", "text/css; charset=utf-8", ".pod-chip"],
+    ["/ui/uplot.js", "text/javascript; charset=utf-8", "var uPlot="],
+    ["/ui/uplot.css", "text/css; charset=utf-8", ".u-legend"],
   ])("%s is served with its type, CSP and an ETag", async (path, type, marker) => {
     const res = await get(path);
     expect(res.status).toBe(200);
@@ -87,5 +89,16 @@ describe("/ui assets", () => {
     const js = await (await get("/ui/app.js")).text();
     expect(js).not.toContain("innerHTML");
     expect(js).not.toMatch(/https?:\/\//);
+  });
+
+  test("the embedded uPlot is the pinned copy, fetches nothing and writes no HTML", async () => {
+    const pinned = (await import("../../package.json")).dependencies.uplot;
+    const html = await (await get("/ui")).text();
+    expect(html).toMatch(/<script src="\/ui\/uplot\.js\?v=[^"]+" defer><\/script>\s*<script src="\/ui\/app\.js/); // before app.js
+    const lib = await (await get("/ui/uplot.js")).text();
+    expect(lib).toStartWith(`/*! https://github.com/leeoniya/uPlot (v${pinned}) */`);
+    const code = lib.slice(lib.indexOf("*/") + 2); // the licence line names the project's page
+    expect(code).not.toMatch(/https?:\/\/|innerHTML|\beval\(|new Function/);
+    expect(await (await get("/ui/uplot.css")).text()).not.toContain("url(");
   });
 });

@@ -12,6 +12,10 @@ const replica = (id: string): ReplicaInfo => ({
   lastSeen: new Date().toISOString(),
   requests: 3,
   visits: 2,
+  cpu: 12.5,
+  rss: 52_428_800,
+  p50Ms: 0.8,
+  p99Ms: null,
 });
 
 const LIMITS: KvLimits = { maxKeys: 100, maxBytes: 1 << 20, ttlSeconds: 60 };
@@ -116,6 +120,8 @@ test("Store contract (both): sessions, replica heartbeats and kv keys expire aft
       expect((await s.listReplicas()).map((r) => r.id)).toEqual(["pod-a", "pod-b"]);
       const [first] = await s.listReplicas();
       expect(first).toMatchObject({ id: "pod-a", hostname: "pod-a", podIp: "10.0.0.1", requests: 3, visits: 2 });
+      // The process figures the charts draw come back as written, null included.
+      expect(first).toMatchObject({ cpu: 12.5, rss: 52_428_800, p50Ms: 0.8, p99Ms: null });
       await Bun.sleep(1100);
       expect(await s.sessionGet("short")).toBeNull();
       expect((await s.sessionGet("long"))?.username).toBe("carol");

@@ -148,7 +148,7 @@ export const httpChecks: Check[] = [
         eq(body.count, replicas.length, "GET /replicas count");
         const hostnames = new Set<string>();
         for (const r of replicas) {
-          const rep = shape(r, { id: "string", hostname: "string", version: "string", startedAt: "string", lastSeen: "string", requests: "number", visits: "number" }, "a /replicas entry");
+          const rep = shape(r, { id: "string", hostname: "string", version: "string", startedAt: "string", lastSeen: "string", requests: "number", visits: "number", cpu: "number", rss: "number", p50Ms: "number|null", p99Ms: "number|null" }, "a /replicas entry");
           hostnames.add(rep.hostname as string);
         }
         const missing = [...seen].filter((s) => !hostnames.has(s));

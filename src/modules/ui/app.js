@@ -159,6 +159,186 @@
     $("tally-total").textContent = `${total} response${total === 1 ? "" : "s"} from ${tally.size} pod${tally.size === 1 ? "" : "s"}`;
   }
 
+  /** Adds one GET / answer to the tally; returns the pod that answered. */
+  function countResponse(data) {
+    const server = str(data.server) || "unknown";
+    const version = str(data.version);
+    total++;
+    const entry = tally.get(server) || { count: 0, version, last: 0 };
+    entry.count++;
+    entry.version = version;
+    entry.last = Date.now();
+    tally.set(server, entry);
+    return server;
+  }
+
+  // ---- charts: the last five minutes of GET /replicas, one point per poll ------------
+  // Every number comes from the pods' heartbeats (src/heartbeat.ts), so a chart shows what each
+  // pod saw from all of its clients, not only what this browser sent. uPlot draws into a canvas;
+  // its legend sets text with textContent and styles through the CSSOM, which the CSP allows.
+  const CHART_MS = 2000;
+  const WINDOW_S = 300;
+  const CHART_HEIGHT = 180;
+  const MIB = 1024 * 1024;
+  const POD_KEYS = ["rps", "p50", "p99", "cpu", "rss"];
+  const history = { t: [], replicas: [], pods: new Map() }; // pod -> arrays aligned with history.t
+  const beats = new Map(); // pod -> { started, seen, requests, rps }: the last heartbeat read
+  const CHARTS = [
+    { id: "chart-rps", title: "Requests per second", unit: "req/s", lines: [["rps", "", null]] },
+    { id: "chart-latency", title: "Latency", unit: "ms", lines: [["p50", " p50", [5, 4]], ["p99", " p99", null]] },
+    { id: "chart-cpu", title: "CPU", unit: "% of a core", lines: [["cpu", "", null]] },
+    { id: "chart-rss", title: "RSS", unit: "MiB", lines: [["rss", "", null]] },
+  ];
+  const plots = new Map(); // chart id -> { plot, width }
+  let plottedPods = null; // the pod list the per-pod charts were built for
+
+  const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  const fmt = (v) => (v === null || v === undefined ? "–" : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2).replace(/\.?0+$/, "") || "0");
+  const podColour = (name) => `hsl(${hue(name)} 70% 36%)`;
+
+  /** Requests per second between a pod's last two heartbeats, from its own counter; held until the next beat. */
+  function requestRate(name, r) {
+    const seen = Date.parse(str(r.lastSeen));
+    const requests = num(r.requests);
+    if (!Number.isFinite(seen) || requests === null) return null;
+    const prev = beats.get(name);
+    const started = str(r.startedAt);
+    if (!prev || prev.started !== started || requests < prev.requests) {
+      beats.set(name, { started, seen, requests, rps: null }); // a new pod, or its container restarted
+      return null;
+    }
+    if (seen <= prev.seen) return prev.rps;
+    const rps = (requests - prev.requests) / ((seen - prev.seen) / 1000);
+    beats.set(name, { started, seen, requests, rps });
+    return rps;
+  }
+
+  /** One point per chart; replicas is null when /replicas did not answer (a gap in every line). */
+  function recordSample(replicas) {
+    const t = Date.now() / 1000;
+    // One line per replica id: the pod name in a cluster (POD_NAME), hostname-pid for processes
+    // sharing a host. A restarted container keeps its pod's id and line.
+    const latest = new Map();
+    for (const r of replicas || []) latest.set(str(r.id) || str(r.hostname), r);
+    history.t.push(t);
+    history.replicas.push(replicas ? replicas.length : null);
+    for (const [name, r] of latest) {
+      if (!history.pods.has(name)) {
+        const pod = {};
+        for (const key of POD_KEYS) pod[key] = history.t.slice(1).map(() => null);
+        history.pods.set(name, pod);
+      }
+      const pod = history.pods.get(name);
+      const rss = num(r.rss);
+      pod.rps.push(requestRate(name, r));
+      pod.p50.push(num(r.p50Ms));
+      pod.p99.push(num(r.p99Ms));
+      pod.cpu.push(num(r.cpu));
+      pod.rss.push(rss === null ? null : rss / MIB);
+    }
+    for (const [name, pod] of history.pods) if (!latest.has(name)) for (const key of POD_KEYS) pod[key].push(null);
+    let drop = 0;
+    while (drop < history.t.length && history.t[drop] < t - WINDOW_S) drop++;
+    if (drop > 0) {
+      history.t.splice(0, drop);
+      history.replicas.splice(0, drop);
+      for (const pod of history.pods.values()) for (const key of POD_KEYS) pod[key].splice(0, drop);
+    }
+    for (const [name, pod] of history.pods) {
+      if (POD_KEYS.every((key) => pod[key].every((v) => v === null)) && !latest.has(name)) {
+        history.pods.delete(name); // gone for the whole window
+        beats.delete(name);
+      }
+    }
+    drawCharts();
+  }
+
+  function plotWidth(node) {
+    return Math.max(260, Math.floor(node.clientWidth || 380));
+  }
+  function makePlot(node, series, data, yRange, axis) {
+    for (const entry of plots.values()) if (entry.node === node) entry.plot.destroy();
+    node.replaceChildren();
+    const width = plotWidth(node);
+    const plot = new window.uPlot(
+      {
+        width,
+        height: CHART_HEIGHT,
+        series: [{}, ...series],
+        scales: { x: { time: true }, y: { range: yRange } },
+        axes: [{}, { size: 56, ...axis }],
+        legend: { live: true },
+      },
+      data,
+      node,
+    );
+    plots.set(node.id, { plot, width, node });
+  }
+
+  /** Unless the pointer is over the chart, the legend shows the newest values rather than dashes. */
+  function showLatest(plot) {
+    const n = plot.data[0].length;
+    if (n > 0 && !(plot.cursor.left >= 0)) plot.setLegend({ idx: n - 1 });
+  }
+
+  function drawCharts() {
+    if (typeof window.uPlot !== "function") return; // the library did not load: the tables still work
+    const names = [...history.pods.keys()].sort();
+    const podsKey = names.join("\n");
+    const fromZero = (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1];
+    for (const chart of CHARTS) {
+      const node = $(chart.id);
+      const data = [history.t];
+      const series = [];
+      for (const name of names) {
+        for (const [key, suffix, dash] of chart.lines) {
+          data.push(history.pods.get(name)[key]);
+          const line = { label: `${name}${suffix}`, stroke: podColour(name), width: 2, value: (_u, v) => fmt(v) };
+          if (dash) line.dash = dash;
+          series.push(line);
+        }
+      }
+      const entry = plots.get(chart.id);
+      if (!entry || podsKey !== plottedPods) makePlot(node, series, data, fromZero, { values: (_u, ticks) => ticks.map(fmt) });
+      else entry.plot.setData(data);
+      showLatest(plots.get(chart.id).plot);
+      // For tests and the curious: points in the window, values drawn, the largest of them.
+      const values = data.slice(1).flat().filter((v) => v !== null);
+      node.dataset.points = String(history.t.length);
+      node.dataset.pods = String(names.length);
+      node.dataset.values = String(values.length);
+      node.dataset.max = values.length ? String(Math.max(...values)) : "";
+      const summary = names.map((name) => chart.lines.map(([key, suffix]) => `${name}${suffix} ${fmt(history.pods.get(name)[key].at(-1))}`).join(", "));
+      node.setAttribute("aria-label", `${chart.title}, ${chart.unit}, latest: ${summary.join("; ") || "no pods"}`);
+    }
+    const node = $("chart-replicas");
+    const data = [history.t, history.replicas];
+    if (!plots.has("chart-replicas")) {
+      const stepped = window.uPlot.paths && window.uPlot.paths.stepped ? window.uPlot.paths.stepped({ align: 1 }) : undefined;
+      makePlot(node, [{ label: "replicas", stroke: "#1d4ed8", width: 2, paths: stepped, value: (_u, v) => (v === null ? "–" : String(v)) }], data,
+        (_u, _min, max) => [0, Math.max(1, max || 0) + 1], { incrs: [1, 2, 5, 10, 20, 50, 100], values: (_u, ticks) => ticks.map(String) });
+    } else plots.get("chart-replicas").plot.setData(data);
+    showLatest(plots.get("chart-replicas").plot);
+    node.dataset.points = String(history.t.length);
+    node.dataset.latest = str(history.replicas.at(-1));
+    node.setAttribute("aria-label", `Live replicas, latest: ${str(history.replicas.at(-1) ?? "unknown")}`);
+    plottedPods = podsKey;
+  }
+
+  /** Keeps each chart as wide as its column. */
+  function watchChartWidths() {
+    if (typeof ResizeObserver !== "function") return;
+    new ResizeObserver(() => {
+      for (const entry of plots.values()) {
+        const width = plotWidth(entry.node);
+        if (width !== entry.width) {
+          entry.width = width;
+          entry.plot.setSize({ width, height: CHART_HEIGHT });
+        }
+      }
+    }).observe($("charts"));
+  }
+
   // ---- pollers -----------------------------------------------------------------------
   let connected = null;
   function setConnection(ok, detail) {
@@ -183,15 +363,9 @@
       return;
     }
     setConnection(true);
-    const server = str(res.data.server) || "unknown";
+    const server = countResponse(res.data);
     const version = str(res.data.version);
     lastServer = server;
-    total++;
-    const entry = tally.get(server) || { count: 0, version, last: 0 };
-    entry.count++;
-    entry.version = version;
-    entry.last = Date.now();
-    tally.set(server, entry);
     const chip = $("served-by");
     chip.textContent = server;
     chip.title = server;
@@ -253,8 +427,10 @@
     const body = $("replicas-body");
     if (!res.ok || !res.data || !Array.isArray(res.data.replicas)) {
       body.replaceChildren(h("tr", {}, h("td", { colspan: 7, className: "empty" }, `unavailable: ${describeError(res)}`)));
+      recordSample(null);
       return;
     }
+    recordSample(res.data.replicas);
     const replicas = [...res.data.replicas].sort((a, b) => str(a.id).localeCompare(str(b.id)));
     $("replica-count").textContent = String(replicas.length);
     const now = Date.now();
@@ -400,6 +576,35 @@
       announce("Tally reset.");
     });
 
+    $("btn-traffic").addEventListener("click", (e) =>
+      busy(e.currentTarget, async () => {
+        // 200 GET / ten at a time: through a Service they spread over the pods, and each pod's
+        // counter (the requests chart) and this page's tally both show where they landed.
+        const count = 200;
+        let started = 0;
+        let answered = 0;
+        const pods = new Set();
+        const began = performance.now();
+        $("traffic-state").textContent = `sending ${count} requests…`;
+        const worker = async () => {
+          while (started < count) {
+            started++;
+            const res = await api("GET", "/");
+            if (res.ok && res.data && typeof res.data === "object") {
+              answered++;
+              pods.add(countResponse(res.data));
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: 10 }, worker));
+        renderTally();
+        const ms = Math.round(performance.now() - began);
+        const text = `${answered} of ${count} answered in ${ms} ms by ${pods.size} pod${pods.size === 1 ? "" : "s"}`;
+        $("traffic-state").textContent = text;
+        announce(`Traffic: ${text}.`, answered === count ? "ok" : "error");
+        replicas.now();
+      }));
+
     $("btn-ready-disable").addEventListener("click", (e) =>
       probeAction(e.currentTarget, "/ready/disable", () => "Readiness disabled: GET /ready now answers 503 on that pod, and the Service stops routing to it."));
     $("btn-ready-enable").addEventListener("click", (e) =>
@@ -518,7 +723,8 @@
     renderTally();
     every(FAST_MS, pollRoot);
     probes = every(FAST_MS, pollProbes);
-    replicas = every(SLOW_MS, pollReplicas);
+    replicas = every(CHART_MS, pollReplicas);
+    watchChartWidths();
     every(SLOW_MS, pollVisits);
     me = every(SLOW_MS, pollMe);
     keys = every(SLOW_MS, pollKeys);

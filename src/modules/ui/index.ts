@@ -5,6 +5,9 @@ import { VERSION } from "../../version";
 import stylesheet from "./app.css" with { type: "text" };
 import script from "./app.js" with { type: "text" };
 import pageSource from "./page.html" with { type: "text" };
+// uPlot (pinned in package.json) draws the charts: embedded like the page's own files, no CDN.
+import uplotScript from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
+import uplotStyles from "uplot/dist/uPlot.min.css" with { type: "text" };
 import { PAGE_CSP } from "../../http/csp";
 
 export { prefersHtml } from "./negotiate";
@@ -29,10 +32,12 @@ export function asset(body: string, type: string): Asset {
 }
 
 // `?v=` busts caches across versions; the hash of the assets covers local edits during development.
-const assetVersion = encodeURIComponent(`${VERSION}-${Bun.hash(script + stylesheet).toString(36)}`);
+const assetVersion = encodeURIComponent(`${VERSION}-${Bun.hash(script + stylesheet + uplotScript + uplotStyles).toString(36)}`);
 const PAGE = asset((pageSource as unknown as string).replaceAll("__ASSET_VERSION__", assetVersion), "text/html; charset=utf-8");
 const SCRIPT = asset(script, "text/javascript; charset=utf-8");
 const STYLES = asset(stylesheet, "text/css; charset=utf-8");
+const UPLOT_SCRIPT = asset(uplotScript, "text/javascript; charset=utf-8");
+const UPLOT_STYLES = asset(uplotStyles, "text/css; charset=utf-8");
 
 /** An embedded asset with the dashboard's headers (another page may bring its own CSP). */
 export function serveAsset(item: Asset, request: Request, options: { csp?: string; extraHeaders?: Record<string, string> } = {}): Response {
@@ -61,4 +66,6 @@ export const uiModule = (_deps: AppDeps) =>
       detail: { tags, summary: "Live dashboard (HTML). Browsers opening / get it too" },
     })
     .get("/ui/app.js", ({ request }) => serve(SCRIPT, request), { detail: { tags, summary: "Dashboard script", hide: true } })
-    .get("/ui/app.css", ({ request }) => serve(STYLES, request), { detail: { tags, summary: "Dashboard styles", hide: true } });
+    .get("/ui/app.css", ({ request }) => serve(STYLES, request), { detail: { tags, summary: "Dashboard styles", hide: true } })
+    .get("/ui/uplot.js", ({ request }) => serve(UPLOT_SCRIPT, request), { detail: { tags, summary: "uPlot, the chart library (embedded copy)", hide: true } })
+    .get("/ui/uplot.css", ({ request }) => serve(UPLOT_STYLES, request), { detail: { tags, summary: "uPlot styles (embedded copy)", hide: true } });
