@@ -2,28 +2,19 @@
 // they draw the heartbeat's figures, grow with every poll, and break no CSP rule.
 // Skips when /usr/bin/chromium is absent, except under CI=true where that is a failure.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { launchChromium, requireChromium } from "../helpers/browser";
 import { startService, type Service } from "../../scripts/lib/service";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const CHROMIUM = requireChromium();
 const ROOT = resolve(import.meta.dir, "../..");
 const SCREENSHOT = join(ROOT, ".artifacts", "ui-charts.png");
-const CI = process.env.CI === "true";
-const haveChromium = existsSync(CHROMIUM);
+const haveChromium = CHROMIUM !== undefined;
 const TEST_TIMEOUT = 30_000;
 const PER_POD = ["chart-rps", "chart-latency", "chart-cpu", "chart-rss"];
-
-if (!haveChromium && !CI) {
-  console.warn(`dashboard charts test: SKIPPED: ${CHROMIUM} not found (Debian/Ubuntu: sudo apt-get install -y chromium; or set CHROMIUM_PATH). Under CI=true this fails.`);
-}
-if (!haveChromium && CI) {
-  test("chromium is installed (required when CI=true)", () => {
-    throw new Error(`${CHROMIUM} not found: .ci/run must install Debian's chromium package for the browser test`);
-  });
-}
 
 function service(env: Record<string, string> = {}): Promise<Service> {
   return startService({
@@ -47,18 +38,8 @@ function service(env: Record<string, string> = {}): Promise<Service> {
 
 /** Headless Chromium with one page; script errors and console errors are collected. */
 async function browser() {
-  const profile = mkdtempSync(join(tmpdir(), "bun-k8s-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync",
-    ],
-    viewport: { width: 1280, height: 1000 },
-    timeout: 30_000,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const chromium = await launchChromium(CHROMIUM!, "charts", { viewport: { width: 1280, height: 1000 } });
+  const page = await chromium.page();
   page.setDefaultTimeout(10_000);
   const errors: string[] = [];
   page.on("pageerror", (err) => errors.push(err.message));
@@ -71,11 +52,7 @@ async function browser() {
     const seen: string[] = ((window as any).__cspViolations = []);
     document.addEventListener("securitypolicyviolation", (e) => seen.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
   });
-  const close = async () => {
-    await context.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
-  };
-  return { page, errors, close };
+  return { page, errors, close: chromium.close };
 }
 
 /** The chart's data attributes (set by app.js on every draw). */
