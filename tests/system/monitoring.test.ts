@@ -4,6 +4,7 @@
 // 500s and latency: every panel query and every rule expression must evaluate without error, the
 // dashboard's queries must return data (the RED ones the values the traffic implies), the rules
 // must load and evaluate healthy, and every metric a query names must be one /metrics exports.
+// The queries of the monitoring lesson (docs/19-monitoring.md) are run the same way.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import {
   dashboardQueries, loadDashboard, loadPrometheusRule, ruleGroups, rulesFile, substituteGrafanaVariables,
 } from "../../scripts/lib/monitoring";
+import { loadDocs } from "../../scripts/lib/markdown";
 import { startPrometheus, type Prometheus, type Sample } from "../../scripts/lib/prometheus";
 import { ROOT } from "../../scripts/lib/repo";
 import { startService, type Service } from "../../scripts/lib/service";
@@ -23,16 +25,34 @@ const PROMETHEUS = requireTool("prometheus", "Debian: apt-get install -y prometh
 const TARGET_LABELS = { namespace: "demo", pod: "bun-k8s-7d9f8c6b5-x2vqk" };
 /** Synthetic series Prometheus writes itself for every target; the rest must come from /metrics. */
 const SYNTHETIC = new Set(["up"]);
-const PROMQL_FUNCTIONS = new Set(["rate", "sum", "min", "max", "histogram_quantile", "increase", "by", "or"]);
+/** PromQL words that are not metric names. */
+const KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset"]);
 
 const dashboard = loadDashboard();
 const queries = dashboardQueries(dashboard);
 const rule = loadPrometheusRule();
 const rules = ruleGroups(rule).flatMap((g) => g.rules);
+/** The lesson's queries: each line of its promql blocks, and each `promtool query instant $PROM '...'`. */
+const LESSON = "docs/19-monitoring.md";
+const lesson = loadDocs().find((d) => d.path === LESSON)!;
+const lessonQueries = [
+  ...lesson.fences.filter((f) => f.lang === "promql").flatMap((f) => f.lines.map((l) => l.trim()).filter((l) => l && !l.startsWith("#"))),
+  ...lesson.fences.filter((f) => f.lang === "sh").flatMap((f) => f.lines.flatMap((l) => [...l.matchAll(/promtool query instant \$PROM '([^']+)'/g)].map((m) => m[1]!))),
+];
 
-/** Metric names a PromQL expression selects: identifiers followed by a `{` label matcher. */
+/** Metric names a PromQL expression selects: identifiers outside strings, label matchers,
+ * grouping lists and ranges that are not a function call or a keyword. */
 const metricNames = (expr: string) =>
-  [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{/g)].map((m) => m[1]!).filter((n) => !PROMQL_FUNCTIONS.has(n));
+  [
+    ...expr
+      .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+      .replace(/\{[^}]*\}/g, "{}")
+      .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, "")
+      .replace(/\[[^\]]*\]/g, "[]")
+      .matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()/g),
+  ]
+    .map((m) => m[1]!)
+    .filter((n) => !KEYWORDS.has(n));
 
 describe("the dashboard's JSON", () => {
   test("has a Prometheus datasource variable that every panel and target uses, and namespace and pod variables", () => {
@@ -141,6 +161,17 @@ describe.skipIf(!PROMETHEUS)("the dashboard's queries and the alert rules on a r
     expect(problems).toEqual([]);
   });
 
+  test(`every one of the ${lessonQueries.length} queries of ${LESSON} evaluates and returns data`, async () => {
+    expect(lessonQueries.length).toBeGreaterThanOrEqual(7);
+    const problems: string[] = [];
+    for (const expr of lessonQueries) {
+      const r = await run(expr);
+      if (r.status !== "success") problems.push(`${expr}: ${r.error}`);
+      else if (r.result.length === 0) problems.push(`${expr}: no data`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   test("a broken query is reported as an error (the check above can fail)", async () => {
     const r = await run(substituteGrafanaVariables("sum by (route (rate(http_requests_total[$__rate_interval]))"));
     expect(r.status).toBe("error");
@@ -188,8 +219,9 @@ describe.skipIf(!PROMETHEUS)("the dashboard's queries and the alert rules on a r
 
   test("every metric a query names is exported by /metrics (or is Prometheus' own up)", () => {
     expect(exported.has("http_requests_total")).toBe(true);
-    const named = new Set([...queries.map((q) => q.expr), ...rules.map((r) => r.expr)].flatMap(metricNames));
+    const named = new Set([...queries.map((q) => q.expr), ...rules.map((r) => r.expr), ...lessonQueries].flatMap(metricNames));
     expect(named.size).toBeGreaterThanOrEqual(10);
+    expect(metricNames('sum by (le) (rate(a_total{x="y{z}"}[1m])) / on (pod) b or histogram_quantile(0.5, c)')).toEqual(["a_total", "b", "c"]);
     expect([...named].filter((n) => !exported.has(n) && !SYNTHETIC.has(n))).toEqual([]);
   });
 
