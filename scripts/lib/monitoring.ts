@@ -9,9 +9,11 @@ export const DASHBOARD = "monitoring/grafana/bun-k8s.json";
 export const OPERATOR_COMPONENT = "kustomize/components/prometheus-operator";
 export const PROMETHEUS_RULE = `${OPERATOR_COMPONENT}/prometheusrule.yaml`;
 
-interface GrafanaPanel {
+export interface GrafanaPanel {
+  id: number;
   type: string;
   title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
   targets?: Array<{ refId: string; expr?: string }>;
   panels?: GrafanaPanel[];
 }

@@ -79,8 +79,17 @@ describe("the dashboard's JSON", () => {
     }
   });
 
+  test("panels sit on Grafana's 24-column grid without overlapping", () => {
+    const boxes = dashboard.panels.map((p) => ({ title: p.title, ...p.gridPos }));
+    for (const b of boxes) expect(b.x + b.w).toBeLessThanOrEqual(24);
+    const overlaps = boxes.flatMap((a, i) =>
+      boxes.slice(i + 1).filter((b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h).map((b) => `${a.title} / ${b.title}`),
+    );
+    expect(overlaps).toEqual([]);
+  });
+
   test("panel ids are unique and the template substitution covers every variable", () => {
-    const ids = dashboard.panels.map((p) => (p as { id?: number }).id);
+    const ids = dashboard.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const q of queries) expect(substituteGrafanaVariables(q.expr)).not.toContain("$");
     expect(substituteGrafanaVariables('rate(x{pod=~"$pod", a="${namespace}"}[$__rate_interval]) + increase(x[$__range])', { pod: "p" })).toBe(
