@@ -1,5 +1,5 @@
 // The Prometheus Operator component (kustomize/components/prometheus-operator): rendered with
-// `kubectl kustomize` onto the base as a user's overlay would, its PodMonitor must select the app
+// `kubectl kustomize` onto the base (and each overlay) as a user's overlay would, its PodMonitor must select the app
 // pods by their selector labels and scrape the named port and path the app serves; no overlay may
 // include it (the CRDs are not on a plain cluster). The PrometheusRule's groups, as a plain rules
 // file, must pass `promtool check rules`, and promtool's unit tests show when each alert fires.
@@ -113,6 +113,22 @@ describe.skipIf(!KUBECTL)("the prometheus-operator component on the base", () =>
       expect(o.metadata.labels!["app.kubernetes.io/name"]).toBe(JOB);
     }
   });
+
+  test("it renders onto every overlay too, and selects that overlay's app pods", async () => {
+    const overlays = readdirSync(join(KUSTOMIZE_DIR, "overlays"));
+    expect(overlays.length).toBeGreaterThanOrEqual(3);
+    for (const overlay of overlays) {
+      const target = join(dir, overlay);
+      mkdirSync(target, { recursive: true });
+      const rel = (p: string) => relative(target, join(ROOT, p));
+      writeFileSync(join(target, "kustomization.yaml"), YAML.stringify({ resources: [rel(`kustomize/overlays/${overlay}`)], components: [rel(OPERATOR_COMPONENT)] }));
+      const objects = await kustomize(KUBECTL!, target);
+      const monitor = pick<PodMonitor>(objects, "PodMonitor", "bun-k8s");
+      const deployment = pick<IDeployment & K8sObject>(objects, "Deployment", "bun-k8s");
+      expect({ overlay, matches: deployment.spec!.template.metadata!.labels }).toMatchObject({ overlay, matches: monitor.spec.selector.matchLabels! });
+      expect(deployment.spec!.template.spec!.containers[0]!.ports!.map((p) => p.name)).toContain(monitor.spec.podMetricsEndpoints[0]!.port!);
+    }
+  }, 30_000);
 
   test("no overlay and not the base includes the component (the operator's CRDs are optional)", () => {
     const dirs = ["base", ...readdirSync(join(KUSTOMIZE_DIR, "overlays")).map((o) => `overlays/${o}`)];
