@@ -1,8 +1,9 @@
 // The Prometheus Operator component (kustomize/components/prometheus-operator): rendered with
-// `kubectl kustomize` onto the base (and each overlay) as a user's overlay would, its PodMonitor must select the app
-// pods by their selector labels and scrape the named port and path the app serves; no overlay may
-// include it (the CRDs are not on a plain cluster). The PrometheusRule's groups, as a plain rules
-// file, must pass `promtool check rules`, and promtool's unit tests show when each alert fires.
+// `kubectl kustomize` onto the base and onto each overlay, as a user's overlay would, its
+// PodMonitor must select the app pods by their selector labels and scrape the named port and path
+// the app serves; no overlay may include it (the CRDs are not on a plain cluster). The
+// PrometheusRule's groups, as a plain rules file, must pass `promtool check rules`, and promtool's
+// unit tests show when each alert fires.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
