@@ -2,10 +2,8 @@
 // fault injection on, the injected 500s and the body-size 413s show in
 // sum by (status) (rate(http_requests_total[...])), and injected latency in a latency quantile.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../scripts/lib/redis";
+import { startPrometheus, type Prometheus, type Sample } from "../../scripts/lib/prometheus";
 import { ROOT } from "../../scripts/lib/repo";
 import { startService, type Service } from "../../scripts/lib/service";
 import { requireTool } from "../helpers/tools";
@@ -14,68 +12,27 @@ setDefaultTimeout(60_000);
 const PROMETHEUS = requireTool("prometheus", "Debian: apt-get install -y prometheus");
 const INJECTED_DELAY_MS = 300;
 
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
 describe.skipIf(!PROMETHEUS)("a real Prometheus scraping /metrics every second", () => {
   let app: Service;
-  let prometheus: Service;
-  let dir = "";
+  let prometheus: Prometheus;
 
-  const query = async (promql: string): Promise<Sample[]> => {
-    const res = await fetch(prometheus.url(`/api/v1/query?query=${encodeURIComponent(promql)}`));
-    const body = (await res.json()) as { status: string; data: { result: Sample[] }; error?: string };
-    if (body.status !== "success") throw new Error(`${promql}: ${body.error}`);
-    return body.data.result;
-  };
+  const query = (promql: string) => prometheus.query(promql);
   const byStatus = (samples: Sample[]) => Object.fromEntries(samples.map((s) => [s.metric.status, Number(s.value[1])]));
-
-  /** Scrapes of the service Prometheus has stored so far. */
-  const scrapes = async () => Number((await query('count_over_time(up{job="bun-k8s"}[5m])'))[0]?.value[1] ?? 0);
+  const scrapes = () => prometheus.scrapes();
 
   beforeAll(async () => {
     app = await startService({
       command: [process.execPath, join(ROOT, "src/main.ts")],
       env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "error", MAX_BODY_BYTES: "2048", HOST: "127.0.0.1" },
     });
-    dir = mkdtempSync(join(tmpdir(), "bun-k8s-prometheus-"));
-    writeFileSync(
-      join(dir, "prometheus.yml"),
-      [
-        "global:",
-        "  scrape_interval: 1s",
-        "  evaluation_interval: 1s",
-        "scrape_configs:",
-        "  - job_name: bun-k8s",
-        "    static_configs:",
-        `      - targets: ["127.0.0.1:${app.port}"]`,
-        "",
-      ].join("\n"),
-    );
-    const port = await freePort();
-    prometheus = await startService({
-      command: [
-        PROMETHEUS!,
-        `--config.file=${join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      env: { PATH: process.env.PATH, HOME: dir },
-      port,
-      readyPath: "/-/ready",
-      timeoutMs: 30_000,
-    });
+    prometheus = await startPrometheus({ binary: PROMETHEUS!, targets: [`127.0.0.1:${app.port}`] });
     // Traffic starts once Prometheus has the service's series, so rates have a baseline.
-    const deadline = performance.now() + 15_000;
-    while ((await scrapes()) < 2 && performance.now() < deadline) await Bun.sleep(200);
+    await prometheus.waitForScrapes(2);
   });
 
   afterAll(async () => {
     await prometheus?.stop();
     await app?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test("injected 500s, 413s and injected latency are in http_requests_total and http_request_duration_seconds", async () => {
