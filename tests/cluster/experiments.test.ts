@@ -83,7 +83,12 @@ describe.skipIf(!ENABLED)("experiments on the real cluster", () => {
     const before = restarts(pod!);
     const t0 = performance.now();
     await onPod(pod!, "/stress/memory?mb=200").catch(() => null);
-    await waitFor("the OOMKill restart", () => restarts(podNamed(pod!.metadata.name)!) > before, 60_000);
+    // The kubelet can publish the new restartCount a status update before lastState: wait for both.
+    const restarted = () => {
+      const s = podNamed(pod!.metadata.name)?.status.containerStatuses?.[0];
+      return s !== undefined && s.restartCount > before && s.lastState?.terminated !== undefined;
+    };
+    await waitFor("the OOMKill restart and its lastState", restarted, 60_000);
     const status = podNamed(pod!.metadata.name)!.status.containerStatuses![0]!;
     expect(status.lastState?.terminated?.reason).toBe("OOMKilled");
     expect(status.lastState?.terminated?.exitCode).toBe(137);
