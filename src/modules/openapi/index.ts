@@ -14,8 +14,6 @@ import { PAGE_CSP } from "../../http/csp";
 // cluster, and no third-party script runs on this origin. Swagger UI draws its icons as data:
 // images, hence that one allowance in PAGE_CSP (tests/system/openapi-browser.test.ts fails on any CSP violation).
 
-const assetVersion = encodeURIComponent(`${VERSION}-${Bun.hash(swaggerBundle + swaggerCss + init).toString(36)}`);
-const PAGE = asset((pageSource as unknown as string).replaceAll("__ASSET_VERSION__", assetVersion), "text/html; charset=utf-8");
 const ASSETS = {
   "/openapi/assets/swagger-ui.css": { item: asset(swaggerCss, "text/css; charset=utf-8"), summary: "Swagger UI styles (embedded copy)" },
   "/openapi/assets/swagger-ui-bundle.js": {
@@ -24,6 +22,11 @@ const ASSETS = {
   },
   "/openapi/assets/init.js": { item: asset(init as unknown as string, "text/javascript; charset=utf-8"), summary: "Starts Swagger UI on /openapi/json" },
 };
+// From the assets' own hashes: hashing `bundle + css + init` flattened a 1.9 MB string at every
+// start, which cost 2.7 MiB of RSS and a large part of this module's evaluation
+// (docs/reference/benchmarks-and-drills.md, start-up).
+const assetVersion = encodeURIComponent(`${VERSION}-${Bun.hash(Object.values(ASSETS).map((a) => a.item.etag).join()).toString(36)}`);
+const PAGE = asset((pageSource as unknown as string).replaceAll("__ASSET_VERSION__", assetVersion), "text/html; charset=utf-8");
 
 /** GET /openapi/json (the document Elysia generates) and GET /openapi, the docs page. */
 export const openapiModule = (_deps: AppDeps) => {
