@@ -1,49 +1,70 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { Registry } from "prom-client";
 import { HttpMetrics } from "./http/request-metrics";
 
-/** Prometheus metrics of one app instance (its own registry, so tests can build many apps). */
+/** prom-client defaults that are left out: see loadDefaults. */
+export const HEAP_SPACE_METRICS = ["nodejs_heap_space_size_total_bytes", "nodejs_heap_space_size_used_bytes", "nodejs_heap_space_size_available_bytes"];
+
+/** Prometheus text format 0.0.4, as prom-client's registry announces it. */
+export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** One unlabelled counter or gauge. */
+export class Value {
+  value = 0;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: "counter" | "gauge",
+  ) {}
+  set(v: number) {
+    this.value = v;
+  }
+  inc(n = 1) {
+    this.value += n;
+  }
+  exposition(): string {
+    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} ${this.type}\n${this.name} ${this.value}\n`;
+  }
+}
+
+/**
+ * Prometheus metrics of one app instance (its own values, so tests can build many apps). The
+ * app's counters and gauges are plain numbers written at scrape time, like the HTTP series;
+ * prom-client, for the process_* and nodejs_* defaults, is imported on the first scrape, not at
+ * start: evaluating it and collectDefaultMetrics were 13% of the binary's spawn-to-first-200,
+ * measured interleaved (docs/reference/benchmarks-and-drills.md). Everything they report is read at scrape time or
+ * counted by the OS since the process started, except GC durations and event-loop lag, which
+ * count from the first scrape.
+ */
 export class Metrics {
-  readonly registry = new Registry();
   /** http_requests_total and http_request_duration_seconds (see src/http/request-metrics.ts). */
   readonly http = new HttpMetrics();
-  readonly visits: Counter;
-  readonly ready: Gauge;
-  readonly live: Gauge;
-  readonly storeUp: Gauge;
-  readonly faultsInjected: Counter<"kind">;
-  readonly faultsActive: Gauge;
-  readonly websocketsOpen: Gauge;
+  readonly contentType = CONTENT_TYPE;
+  readonly visits = new Value("bun_k8s_visits_served_total", "Visits counted by this replica (GET /visits)", "counter");
+  readonly ready = new Value("bun_k8s_ready", "1 while GET /ready answers 200", "gauge");
+  readonly live = new Value("bun_k8s_live", "1 while GET /health answers 200", "gauge");
+  readonly storeUp = new Value("bun_k8s_store_up", "1 when the shared store answered its last ping", "gauge");
+  readonly faultsActive = new Value("bun_k8s_faults_active", "1 while fault injection is on", "gauge");
+  readonly websocketsOpen = new Value("bun_k8s_websockets_open", "Open /ws/echo sockets", "gauge");
+  /** bun_k8s_faults_injected_total by kind; a kind shows once it has been counted. */
+  readonly faultsInjected = new Map<"error" | "latency", number>();
   /** Totals this replica reports in its heartbeat (/replicas). */
   requestsServed = 0;
   visitsServed = 0;
+  readonly #defaultMetrics: boolean;
+  #registry?: Promise<Registry>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    const registers = [this.registry];
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
-    this.visits = new Counter({
-      name: "bun_k8s_visits_served_total",
-      help: "Visits counted by this replica (GET /visits)",
-      registers,
-    });
-    this.ready = new Gauge({ name: "bun_k8s_ready", help: "1 while GET /ready answers 200", registers });
-    this.live = new Gauge({ name: "bun_k8s_live", help: "1 while GET /health answers 200", registers });
-    this.storeUp = new Gauge({
-      name: "bun_k8s_store_up",
-      help: "1 when the shared store answered its last ping",
-      registers,
-    });
-    this.faultsInjected = new Counter({
-      name: "bun_k8s_faults_injected_total",
-      help: "Faults injected into application routes (POST /faults/enable or FAULT_* at start), by kind: error or latency",
-      labelNames: ["kind"],
-      registers,
-    });
-    this.faultsActive = new Gauge({ name: "bun_k8s_faults_active", help: "1 while fault injection is on", registers });
-    this.websocketsOpen = new Gauge({ name: "bun_k8s_websockets_open", help: "Open /ws/echo sockets", registers });
+    this.#defaultMetrics = options.defaultMetrics !== false;
+  }
+
+  /** prom-client's registry with the default metrics, loaded on first use (undefined when off). */
+  defaults(): Promise<Registry> | undefined {
+    if (!this.#defaultMetrics) return undefined;
+    return (this.#registry ??= loadDefaults());
   }
 
   recordFault(kind: "error" | "latency") {
-    this.faultsInjected.inc({ kind });
+    this.faultsInjected.set(kind, (this.faultsInjected.get(kind) ?? 0) + 1);
   }
 
   recordRequest(method: string, route: string, status: number, seconds: number) {
@@ -51,13 +72,33 @@ export class Metrics {
     this.http.record(method, route, status, seconds);
   }
 
-  /** Everything /metrics serves: prom-client's registry plus the HTTP series. */
+  /** Everything /metrics serves: the process defaults, the app's values and the HTTP series. */
   async exposition(): Promise<string> {
-    return (await this.registry.metrics()) + "\n" + this.http.exposition();
+    const registry = this.defaults();
+    const defaults = registry ? await (await registry).metrics() : "";
+    const faults = [
+      "# HELP bun_k8s_faults_injected_total Faults injected into application routes (POST /faults/enable or FAULT_* at start), by kind: error or latency",
+      "# TYPE bun_k8s_faults_injected_total counter",
+      ...[...this.faultsInjected].map(([kind, n]) => `bun_k8s_faults_injected_total{kind="${kind}"} ${n}`),
+    ].join("\n");
+    const app = [this.visits, this.ready, this.live, this.storeUp].map((v) => v.exposition()).join("\n") + "\n" + faults + "\n\n" +
+      [this.faultsActive, this.websocketsOpen].map((v) => v.exposition()).join("\n");
+    return (defaults ? defaults + "\n" : "") + app + "\n" + this.http.exposition();
   }
 
   recordVisit() {
     this.visitsServed++;
     this.visits.inc();
   }
+}
+
+async function loadDefaults(): Promise<Registry> {
+  const { Registry, collectDefaultMetrics } = await import("prom-client");
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  // Bun answers v8.getHeapSpaceStatistics() with zeros for every space but old_space (the heap
+  // total, already in nodejs_heap_size_*_bytes), and the call cost most of a scrape: 8.6 -> 0.9 ms
+  // per registry.metrics() without these three, measured in-process (docs/reference/metrics.md).
+  for (const name of HEAP_SPACE_METRICS) registry.removeSingleMetric(name);
+  return registry;
 }

@@ -2,7 +2,7 @@
 // read RSS from /proc (starting and stopping the service: scripts/lib/service.ts).
 // Loopback only; every wait is bounded in time.
 import { spawn, type Subprocess } from "bun";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 import { ROOT } from "../lib/repo";
@@ -22,7 +22,7 @@ export async function locateBinary(explicit?: string, log: (s: string) => void =
 
 /** VmRSS / VmHWM of a process in MiB, from /proc/<pid>/status. */
 export function memory(pid: number): { rssMb: number; hwmMb: number } {
-  const text = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
+  const text = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
   return { rssMb: round(kb("VmRSS") / 1024, 1), hwmMb: round(kb("VmHWM") / 1024, 1) };
 }
@@ -61,6 +61,7 @@ export interface WrkResult {
 
 export const WRK = Bun.which("wrk") ?? "/usr/bin/wrk";
 export const STATUS_LUA = join(import.meta.dir, "status.lua");
+export const REQUEST_LUA = join(import.meta.dir, "request.lua");
 
 function toMs(value: string, unit: string): number {
   const n = Number(value);
@@ -115,12 +116,16 @@ export interface WrkOptions {
   timeoutSeconds?: number;
   /** Run the status-counting script (per-status counts in `statuses`). */
   countStatuses?: boolean;
+  /** Another method, a body and its Content-Type (scripts/bench/request.lua; not with countStatuses). */
+  request?: { method: string; body?: string; contentType?: string };
 }
 
 export function wrkArgs(o: WrkOptions): string[] {
   const args = [WRK, "-t", String(o.threads ?? 1), "-c", String(o.connections ?? 50), "-d", `${Math.max(1, Math.round(o.seconds))}s`,
     "--timeout", `${o.timeoutSeconds ?? 5}s`, "--latency"];
+  if (o.countStatuses && o.request) throw new Error("wrk runs one script: countStatuses and request exclude each other");
   if (o.countStatuses) args.push("-s", STATUS_LUA);
+  if (o.request) args.push("-s", REQUEST_LUA);
   args.push(o.url);
   return args;
 }
@@ -128,7 +133,10 @@ export function wrkArgs(o: WrkOptions): string[] {
 /** Starts wrk; resolve `.done` for the parsed result. Killed if it overruns by 10 s. */
 export function startWrk(o: WrkOptions): { proc: Subprocess; done: Promise<WrkResult> } {
   if (!existsSync(WRK)) throw new Error("wrk is not installed (Debian: apt-get install wrk)");
-  const proc = spawn(wrkArgs(o), { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const env = o.request
+    ? { ...process.env, WRK_METHOD: o.request.method, WRK_BODY: o.request.body ?? "", WRK_CONTENT_TYPE: o.request.contentType ?? "" }
+    : process.env;
+  const proc = spawn(wrkArgs(o), { stdout: "pipe", stderr: "pipe", stdin: "ignore", env });
   const guard = setTimeout(() => proc.kill("SIGKILL"), (o.seconds + 10) * 1000);
   const done = (async () => {
     const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
@@ -144,4 +152,32 @@ export const runWrk = (o: WrkOptions) => startWrk(o).done;
 
 export function fileSizeMb(path: string): number {
   return round(statSync(path).size / 1048576, 1);
+}
+
+/**
+ * The bare compiled Bun.serve binary (scripts/bench/bare.ts) with bun-k8s's build flags, cached
+ * under .artifacts/bench/ by the hash of its source and the Bun version.
+ */
+export function compileBare(log: (s: string) => void = () => {}): string {
+  const src = join(import.meta.dir, "bare.ts");
+  const key = Bun.hash(readFileSync(src, "utf8") + Bun.version).toString(36);
+  const out = join(ROOT, ".artifacts", "bench", `bare-bun-serve-${key}`);
+  if (existsSync(out)) return out;
+  log("compiling the bare Bun.serve binary (scripts/bench/bare.ts, same flags as bun-k8s)");
+  const r = Bun.spawnSync([
+    process.execPath, "build", "--compile", "--format=esm", "--minify-whitespace", "--minify-syntax", "--bytecode",
+    "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", `--outfile=${out}`, src,
+  ], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`compiling ${src} failed: ${r.stderr.toString()}`);
+  return out;
+}
+
+/** The first line a command prints (versions), or "unknown". */
+export function firstLine(command: string[]): string {
+  try {
+    const r = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
+    return (r.stdout.toString() + r.stderr.toString()).split("\n").find((l) => l.trim())?.trim() ?? "unknown";
+  } catch {
+    return "unknown";
+  }
 }

@@ -1,6 +1,8 @@
 // src/modules/metrics: the Prometheus exposition of request, process and app metrics.
 import { describe, expect, test } from "bun:test";
-import { Metrics } from "../../src/metrics";
+import { HEAP_SPACE_METRICS, Metrics } from "../../src/metrics";
+import { join } from "node:path";
+import { ROOT } from "../../scripts/lib/repo";
 import { BASE, call, testApp } from "../helpers/app";
 
 describe("metrics", () => {
@@ -24,9 +26,39 @@ describe("metrics", () => {
 
   test("process metrics are exported when default metrics are on", async () => {
     const m = new Metrics();
-    const text = await m.registry.metrics();
+    const text = await m.exposition();
     expect(text).toContain("process_resident_memory_bytes");
     expect(text).toContain("process_cpu_user_seconds_total");
+    expect(text).toContain("nodejs_heap_size_used_bytes");
+  });
+
+  test("the heap space gauges are left out: Bun reports zeros for them, and reading them cost most of a scrape", async () => {
+    const text = await new Metrics().exposition();
+    for (const name of HEAP_SPACE_METRICS) expect(text).not.toContain(name);
+    // The check can fail: prom-client's defaults do have them.
+    const { Registry, collectDefaultMetrics } = await import("prom-client");
+    const plain = new Registry();
+    collectDefaultMetrics({ register: plain });
+    for (const name of HEAP_SPACE_METRICS) expect(await plain.metrics()).toContain(name);
+  });
+});
+
+describe("prom-client is loaded on the first scrape, not at start", () => {
+  test("importing the app and building its metrics loads no prom-client module; the first scrape does", () => {
+    const count = 'Object.keys(require.cache).filter((k) => k.includes("/prom-client/")).length';
+    const script = `const { Metrics } = await import(${JSON.stringify(join(ROOT, "src/metrics.ts"))}); await import(${JSON.stringify(join(ROOT, "src/app.ts"))});
+      const m = new Metrics(); const before = ${count}; await m.exposition(); console.log(before, ${count});`;
+    const r = Bun.spawnSync([process.execPath, "-e", script], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode, r.stderr.toString()).toBe(0);
+    const [before, after] = r.stdout.toString().trim().split(" ").map(Number);
+    expect(before).toBe(0);
+    expect(after).toBeGreaterThan(0);
+  });
+
+  test("without default metrics prom-client is never needed", async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    expect(m.defaults()).toBeUndefined();
+    expect(await m.exposition()).not.toContain("process_");
   });
 });
 

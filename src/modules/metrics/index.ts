@@ -8,7 +8,7 @@ export const metricsModule = (deps: AppDeps) => {
     metrics.ready.set(lifecycle.ready ? 1 : 0);
     metrics.live.set(lifecycle.live ? 1 : 0);
     metrics.storeUp.set((await store.ping()) ? 1 : 0);
-    set.headers["content-type"] = metrics.registry.contentType;
+    set.headers["content-type"] = metrics.contentType;
     return metrics.exposition();
   }, { detail: { tags: ["observability"], summary: "Prometheus metrics" } });
 };

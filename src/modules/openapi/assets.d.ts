@@ -1,5 +1,6 @@
-// Swagger UI's files and init.js are browser code embedded as text (`with { type: "text" }`).
+// Swagger UI's bundle is embedded as a file (`with { type: "file" }`): the default export is its
+// path, inside the binary when compiled. init.js is browser code embedded as text.
 declare module "swagger-ui-dist/swagger-ui-bundle.js" {
-  const source: string;
-  export default source;
+  const path: string;
+  export default path;
 }
