@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { ROUTES } from "../src/app";
 import { compileBare, fileSizeMb, firstLine, locateBinary, memory, runWrk, sampleRss, type WrkOptions, type WrkResult } from "./bench/lib";
 import { ensurePodinfo, podinfoArgs } from "./bench/podinfo";
-import { renderBenchChart } from "./lib/bench-chart";
+import { renderBenchChart, type ChartInput } from "./lib/bench-chart";
 import { freePort, startRedis, stopRedis } from "./lib/redis";
 import { gitRevision, ROOT } from "./lib/repo";
 import { startService, type Service } from "./lib/service";
@@ -44,6 +44,7 @@ const { values: args } = parseArgs({
     out: { type: "string", default: "bench/latest.json" },
     env: { type: "string", multiple: true, default: [] },
     "no-podinfo": { type: "boolean", default: false },
+    chart: { type: "string" },
     check: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -52,9 +53,35 @@ if (args.help) {
   console.log(
     "usage: bun run bench [--rounds 5] [--seconds 5] [--warmup 2] [--connections 50] [--starts 9]\n" +
       "                     [--load-connections 64] [--load-seconds 5] [--scrapes 200] [--routes /,/health,...]\n" +
-      "                     [--binary dist/bun-k8s] [--out bench/latest.json] [--env KEY=VALUE ...] [--no-podinfo] [--check]",
+      "                     [--binary dist/bun-k8s] [--out bench/latest.json] [--env KEY=VALUE ...] [--no-podinfo] [--check]\n" +
+      "       bun run bench --chart bench/latest.json    redraw bench/latest.svg from a result, measuring nothing",
   );
   process.exit(0);
+}
+/** The chart of a result (bench/latest.json): req/s by row and peer, start-up and RSS panels. */
+// `any`: the result's shape is the JSON this script writes below.
+function chartInput(r: any): ChartInput {
+  const podinfoRan = r.settings.podinfo !== "skipped";
+  const m = r.machine;
+  return {
+    title: `bun-k8s ${r.revision} vs raw Bun.serve vs podinfo ${podinfoRan ? m.podinfo : "(skipped)"}`,
+    subtitle: `${r.settings.rounds} interleaved rounds x ${r.settings.secondsPerRun} s, wrk -t1 -c${r.settings.connections} on the same machine; ${m.cpus} cores (${m.model}), load average ${m.loadAverage.start[0]} at start, ${m.loadAverage.end[0]} at end; bun ${m.bun}${podinfoRan ? `, ${String(m.go).replace(/^go version /, "")}` : ""}`,
+    peers: PEERS.filter((p) => p !== "podinfo" || podinfoRan),
+    routes: r.routes.map((t: any) => {
+      const other = t.paths.podinfo && t.paths.podinfo !== t.paths["bun-k8s"] ? `podinfo: ${t.paths.podinfo}` : undefined;
+      return { label: t.route, sublabel: other, values: Object.fromEntries(Object.entries(t.peers).map(([p, x]: [string, any]) => [p, x.rps])) };
+    }),
+    panels: [
+      { title: "start-up, spawn to first 200", unit: "ms", values: { "bun-k8s": r.startup["bun-k8s"].medianMs, "Bun.serve": r.startup.bare.medianMs, podinfo: r.startup.podinfo?.medianMs } },
+      { title: "idle RSS", unit: "MiB", values: { "bun-k8s": r.memory.idleRssMb["bun-k8s"], "Bun.serve": r.memory.idleRssMb.bare, podinfo: r.memory.idleRssMb.podinfo } },
+      { title: `peak RSS, ${r.settings.loadConnections} connections`, unit: "MiB", values: { "bun-k8s": r.memory.underLoad["bun-k8s"]?.peakRssMb, podinfo: r.memory.underLoad.podinfo?.peakRssMb } },
+    ],
+    notes: [
+      "Bun.serve: raw Bun.serve with the same bodies and Redis client (req/s), and a bare compiled Bun.serve binary (start-up, idle RSS).",
+      ...(podinfoRan ? [] : [String(m.podinfo)]),
+      `Figures: bench/latest.json (${r.date}).`,
+    ],
+  };
 }
 const clamp = (v: string | undefined, lo: number, hi: number) => Math.max(lo, Math.min(hi, Number(v)));
 const rounds = clamp(args.rounds, 1, 50);
@@ -86,7 +113,8 @@ const ROWS: { name: string; peers: Partial<Record<Peer, Target>> }[] = [
   { name: "GET /health", peers: { "bun-k8s": { path: "/health" }, "Bun.serve": { path: "/health" }, podinfo: { path: "/healthz" } } },
   { name: "GET /ready", peers: { "bun-k8s": { path: "/ready" }, podinfo: { path: "/readyz" } } },
   { name: "GET /version", peers: { "bun-k8s": { path: "/version" }, podinfo: { path: "/version" } } },
-  { name: "POST /echo", peers: { "bun-k8s": { path: "/echo", request: ECHO }, podinfo: { path: "/api/echo", request: ECHO } } },
+  // podinfo echoes the body alone; so does ?format=text (the default JSON form also describes the headers).
+  { name: "POST /echo", peers: { "bun-k8s": { path: "/echo?format=text", request: ECHO }, podinfo: { path: "/api/echo", request: ECHO } } },
   { name: "GET /kv/:key", peers: { "bun-k8s": { path: `/kv/${KV_KEY}` }, podinfo: { path: `/cache/${KV_KEY}` } } },
   { name: "GET /metrics", peers: { "bun-k8s": { path: "/metrics" }, podinfo: { path: "/metrics" } } },
   { name: "GET /visits", peers: { "bun-k8s": { path: "/visits" }, "Bun.serve": { path: "/visits" } } },
@@ -94,6 +122,14 @@ const ROWS: { name: string; peers: Partial<Record<Peer, Target>> }[] = [
 const wanted = args.routes!.split(",").filter(Boolean);
 const rows = ROWS.filter((r) => wanted.length === 0 || wanted.some((w) => r.name === w || r.name.split(" ")[1] === w));
 if (rows.length === 0) throw new Error(`--routes ${args.routes}: no such row (rows: ${ROWS.map((r) => r.name).join(", ")})`);
+
+if (args.chart) {
+  const file = resolve(ROOT, args.chart);
+  const svg = file.replace(/\.json$/, "") + ".svg";
+  writeFileSync(svg, renderBenchChart(chartInput(await Bun.file(file).json())));
+  console.log(`written to ${svg.startsWith(ROOT + "/") ? svg.slice(ROOT.length + 1) : svg}`);
+  process.exit(0);
+}
 
 const loadAvg = () => loadavg().map((n) => round(n, 2));
 const loadAtStart = loadAvg();
@@ -406,29 +442,7 @@ try {
   const chartOut = out.replace(/\.json$/, "") + ".svg";
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
-  const chartPeers = peers;
-  writeFileSync(
-    chartOut,
-    renderBenchChart({
-      title: `bun-k8s ${result.revision} vs raw Bun.serve vs podinfo ${podinfo.ok ? podinfo.version : "(skipped)"}`,
-      subtitle: `${rounds} interleaved rounds x ${seconds} s, wrk -t1 -c${connections} on the same machine; ${cpus().length} cores (${result.machine.model}), load average ${loadAtStart[0]} at start, ${loadAtEnd[0]} at end; bun ${Bun.version}${podinfo.ok ? `, ${podinfo.go.replace(/^go version /, "")}` : ""}`,
-      peers: chartPeers,
-      routes: table.map((t) => {
-        const other = t.paths.podinfo && t.paths.podinfo !== t.paths["bun-k8s"] ? `podinfo: ${t.paths.podinfo}` : undefined;
-        return { label: t.route, sublabel: other, values: Object.fromEntries(Object.entries(t.peers).map(([p, s]) => [p, s!.rps])) };
-      }),
-      panels: [
-        { title: "start-up, spawn to first 200", unit: "ms", values: { "bun-k8s": startup["bun-k8s"].medianMs, "Bun.serve": startup.bare.medianMs, podinfo: startup.podinfo?.medianMs } },
-        { title: "idle RSS", unit: "MiB", values: { "bun-k8s": idle["bun-k8s"], "Bun.serve": idle.bare, podinfo: idle.podinfo } },
-        { title: `peak RSS, ${loadConnections} connections`, unit: "MiB", values: { "bun-k8s": loaded["bun-k8s"]?.peakRssMb, podinfo: loaded.podinfo?.peakRssMb } },
-      ],
-      notes: [
-        "Bun.serve: raw Bun.serve with the same bodies and Redis client (req/s), and a bare compiled Bun.serve binary (start-up, idle RSS).",
-        ...(podinfo.ok ? [] : [podinfo.reason]),
-        `Figures: bench/latest.json (${result.date}).`,
-      ],
-    }),
-  );
+  writeFileSync(chartOut, renderBenchChart(chartInput(result)));
 
   // ---------------------------------------------------------------- table
   const cell = (s?: ReturnType<typeof summarize>) => (s ? `${s.rps} (${s.rpsMin}-${s.rpsMax}) | ${s.p99Ms}` : "- | -");

@@ -54,14 +54,14 @@ export function renderBenchChart(input: ChartInput): string {
   const BAR = 13;
   const GAP = 3;
   const GROUP_GAP = 14;
-  const LABEL_W = 150;
+  const LABEL_W = 200;
   const LEFT_BARS_W = 400;
   const LEFT_W = LABEL_W + LEFT_BARS_W + 90;
   const PANEL_X = LEFT_W + 30;
   const PANEL_LABEL_W = 80;
   const PANEL_BARS_W = 170;
   const WIDTH = PANEL_X + PANEL_LABEL_W + PANEL_BARS_W + 80;
-  const TOP = 78;
+  const TOP = 96;
   const out: string[] = [];
 
   // ---------------------------------------------------------------- req/s by route
