@@ -77,7 +77,7 @@ describe.skipIf(!ENABLED)("experiments on the real cluster", () => {
     expect((await onPod(podNamed(pod!.metadata.name)!, "/health")).status).toBe(200);
   });
 
-  test("OOMKill: /stress/memory past the 128Mi limit ends with lastState.terminated.reason OOMKilled", async () => {
+  test("OOMKill: /stress/memory past the 160Mi limit ends with lastState.terminated.reason OOMKilled", async () => {
     rollout();
     const [pod] = readyPods();
     const before = restarts(pod!);
