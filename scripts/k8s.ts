@@ -58,6 +58,11 @@ interface Command {
   run(o: Options): Promise<void>;
 }
 
+interface PodWithLogs {
+  metadata: { name: string };
+  status: { phase?: string; containerStatuses?: { state?: Record<string, unknown>; lastState?: Record<string, unknown> }[] };
+}
+
 export class UsageError extends Error {}
 class StepError extends Error {}
 
@@ -318,11 +323,27 @@ const commands: Record<string, Command> = {
     needs: ["kubectl"],
     async run(o) {
       const kube = await connect(o);
-      await kubectl(kube, [
-        "logs", "-l", o.redis ? REDIS_SELECTOR : APP_SELECTOR,
-        "--all-containers", "--prefix", `--tail=${o.tail ?? 100}`, "--max-log-requests=50",
-        ...(o.follow ? ["--follow"] : []),
-      ]);
+      const selector = o.redis ? REDIS_SELECTOR : APP_SELECTOR;
+      const tail = `--tail=${o.tail ?? 100}`;
+      if (o.follow) {
+        // Pods come and go while following (scale, rollout): one that is not running yet is not fatal.
+        await kubectl(kube, ["logs", "-l", selector, "--all-containers", "--prefix", tail, "--max-log-requests=50", "--follow", "--ignore-errors"]);
+        return;
+      }
+      // `kubectl logs -l` fails as a whole when one selected pod has not started a container yet
+      // (right after a scale-up or during a rollout); show the others and say which has no log.
+      const pods = await kube.json<{ items: PodWithLogs[] }>(["get", "pods", "-l", selector]);
+      let shown = 0;
+      for (const pod of pods.items) {
+        const started = (pod.status.containerStatuses ?? []).some((c) => c.state?.running || c.state?.terminated || c.lastState?.terminated);
+        if (!started) {
+          console.error(`pod/${pod.metadata.name}: no log yet (${pod.status.phase ?? "unknown"})`);
+          continue;
+        }
+        if ((await kubectl(kube, ["logs", `pod/${pod.metadata.name}`, "--all-containers", "--prefix", tail], { allowFail: true })) === 0) shown++;
+      }
+      if (pods.items.length === 0) console.error(`no pods match ${selector}`);
+      else if (shown === 0) process.exitCode = 1;
     },
   },
 

@@ -30,6 +30,19 @@ describe.skipIf(!ENABLED)("go-task against the real cluster", () => {
     for (const pod of readyAppPods()) expect(r.stdout).toContain(`[pod/${pod}/bun-k8s]`);
   });
 
+  test("task logs still works while a new pod has no container yet (right after a scale-up)", () => {
+    const ready = readyAppPods();
+    expect(kubectl("scale", "deployment/bun-k8s", "--replicas=3").code).toBe(0);
+    try {
+      const r = task("logs");
+      expect(r.code).toBe(0);
+      for (const pod of ready) expect(r.stdout).toContain(`[pod/${pod}/bun-k8s]`);
+    } finally {
+      kubectl("scale", "deployment/bun-k8s", "--replicas=2");
+      kubectl("rollout", "status", "deployment/bun-k8s", "--timeout=120s");
+    }
+  });
+
   test("task scale N=4 gives 4 ready pods; N=2 takes it back", () => {
     const r = task("scale", "N=4");
     expect(r.code).toBe(0);

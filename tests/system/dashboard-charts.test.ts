@@ -3,11 +3,11 @@
 // Skips when /usr/bin/chromium is absent, except under CI=true where that is a failure.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { launchChromium, requireChromium } from "../helpers/browser";
-import { startService, type Service } from "../../scripts/lib/service";
+import type { Service } from "../../scripts/lib/service";
+import { startFromSource } from "../helpers/source-service";
 
 const CHROMIUM = requireChromium();
 const ROOT = resolve(import.meta.dir, "../..");
@@ -15,26 +15,6 @@ const SCREENSHOT = join(ROOT, ".artifacts", "ui-charts.png");
 const haveChromium = CHROMIUM !== undefined;
 const TEST_TIMEOUT = 30_000;
 const PER_POD = ["chart-rps", "chart-latency", "chart-cpu", "chart-rss"];
-
-function service(env: Record<string, string> = {}): Promise<Service> {
-  return startService({
-    command: ["bun", "run", "src/main.ts"],
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? tmpdir(),
-      HOST: "127.0.0.1",
-      STORE: "memory",
-      LOG_LEVEL: "warn",
-      SHUTDOWN_DELAY_SECONDS: "0",
-      HEARTBEAT_INTERVAL_SECONDS: "1",
-      ...env,
-    },
-    readyPath: "/",
-    timeoutMs: 15_000,
-    output: "ignore",
-  });
-}
 
 /** Headless Chromium with one page; script errors and console errors are collected. */
 async function browser() {
@@ -74,7 +54,7 @@ describe.skipIf(!haveChromium)("dashboard charts in headless Chromium", () => {
   let page: Page;
 
   beforeAll(async () => {
-    server = await service();
+    server = await startFromSource();
     base = server.origin;
     replicaId = ((await (await fetch(`${base}/replicas`)).json()) as { replicas: Array<{ id: string }> }).replicas[0]?.id ?? "";
     session = await browser();
@@ -171,7 +151,7 @@ describe.skipIf(!haveChromium)("dashboard charts with two pods on a real Redis",
 
   beforeAll(async () => {
     const redis = { STORE: "redis", REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: prefix };
-    pods = await Promise.all([service({ ...redis, POD_NAME: "pod-a" }), service({ ...redis, POD_NAME: "pod-b" })]);
+    pods = await Promise.all([startFromSource({ ...redis, POD_NAME: "pod-a" }), startFromSource({ ...redis, POD_NAME: "pod-b" })]);
     session = await browser();
   }, 60_000);
 

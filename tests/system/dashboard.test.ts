@@ -2,10 +2,10 @@
 // Skips without Chromium, except under CI=true where that is a failure.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
-import { startService, type Service } from "../../scripts/lib/service";
+import type { Service } from "../../scripts/lib/service";
+import { startFromSource } from "../helpers/source-service";
 import { launchChromium, requireChromium, type Browser } from "../helpers/browser";
 
 const CHROMIUM = requireChromium();
@@ -26,22 +26,7 @@ describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
 
   beforeAll(async () => {
     // Ready when GET / answers 200 (its JSON names the pod); explicit minimal env.
-    server = await startService({
-      command: ["bun", "run", "src/main.ts"],
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: process.env.HOME ?? tmpdir(),
-        HOST: "127.0.0.1",
-        STORE: "memory",
-        LOG_LEVEL: "warn",
-        SHUTDOWN_DELAY_SECONDS: "0",
-        HEARTBEAT_INTERVAL_SECONDS: "1",
-      },
-      readyPath: "/",
-      timeoutMs: 15_000,
-      output: "ignore",
-    });
+    server = await startFromSource();
     base = server.origin;
     serverName = ((await (await fetch(`${base}/`)).json()) as { server: string }).server;
 
