@@ -3,21 +3,17 @@
 //
 // Flags follow Elysia's production guide: --minify-whitespace --minify-syntax, never plain
 // --minify (identifier mangling breaks Elysia's handler analysis and trace names).
-// The CPU stress worker is an extra entrypoint so `new Worker(new URL("./stress-worker.ts",
-// import.meta.url).href)` resolves inside the executable. .env / bunfig.toml autoloading is
-// off so the binary behaves the same in any working directory.
+// The CPU stress worker and the Kubernetes client are extra entrypoints, loaded only when used
+// (src/embedded.ts). .env / bunfig.toml autoloading is off so the binary behaves the same in any
+// working directory.
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { gitRevision, ROOT } from "./repo";
 
-export const ENTRYPOINTS = ["src/main.ts", "src/modules/chaos/stress-worker.ts"] as const;
-// Inside the executable every bundled module sees the entry's import.meta.url
-// (file:///$bunfs/root/<outfile>; oven-sh/bun#29124, #15981, still so on 1.4.4), and extra
-// entrypoints are embedded at their path relative to --root. Rooting the build at the worker's
-// directory embeds it as /$bunfs/root/stress-worker.ts, which is exactly what
-// `new URL("./stress-worker.ts", import.meta.url)` in src/modules/chaos/stress.ts resolves to,
-// while the same line keeps working from source. Further workers must live in this directory.
-export const WORKER_ROOT = "src/modules/chaos";
+export const ENTRYPOINTS = ["src/main.ts", "src/modules/chaos/stress-worker.ts", "src/modules/cluster/client.ts"] as const;
+// Extra entrypoints are embedded at their path relative to --root: /$bunfs/root/chaos/stress-worker.ts
+// and so on, which is where embeddedModuleUrl() (src/embedded.ts) looks for them.
+export const EMBED_ROOT = "src/modules";
 /** Whether --bytecode is on by default; decided by measuring cold start (docs/reference/binary-and-image.md). */
 export const BYTECODE_DEFAULT = true;
 
@@ -69,7 +65,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const args = [
     process.execPath, "build", "--compile",
     `--target=${target}`,
-    `--root=${WORKER_ROOT}`,
+    `--root=${EMBED_ROOT}`,
     "--format=esm", // the default, but --bytecode would otherwise switch to cjs (main.ts uses top-level await)
     "--minify-whitespace", "--minify-syntax",
     "--sourcemap=linked", // embedded in the executable: stack traces name src/ files and lines
@@ -89,8 +85,8 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   }
   // --sourcemap also writes the maps beside the output; the executable carries its own copy.
   for (const entry of ENTRYPOINTS) {
-    const base = entry === ENTRYPOINTS[0] ? basename(outfile) : basename(entry).replace(/\.ts$/, ".js");
-    rmSync(join(dirname(outfile), `${base}.map`), { force: true });
+    const map = entry === ENTRYPOINTS[0] ? basename(outfile) : basename(entry).replace(/\.ts$/, ".js");
+    rmSync(join(dirname(outfile), `${map}.map`), { force: true });
   }
   const ms = Math.round(performance.now() - started);
   const bytes = statSync(outfile).size;

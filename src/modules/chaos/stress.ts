@@ -1,4 +1,5 @@
 // CPU and memory stress for HPA and OOMKill demos.
+import { embeddedModuleUrl } from "../../embedded";
 
 const MIB = 1024 * 1024;
 
@@ -23,7 +24,7 @@ export class CpuStress {
 
 function burn(seconds: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./stress-worker.ts", import.meta.url).href);
+    const worker = new Worker(embeddedModuleUrl("chaos/stress-worker.ts"));
     const done = () => {
       worker.terminate();
       resolve();
