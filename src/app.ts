@@ -3,6 +3,7 @@ import type { AppDeps } from "./deps";
 import { httpLayer } from "./http/layer";
 import { authModule } from "./modules/auth";
 import { chaosModule } from "./modules/chaos";
+import { clusterModule } from "./modules/cluster";
 import { faultsModule } from "./modules/faults";
 import { infoModule } from "./modules/info";
 import { kvModule } from "./modules/kv";
@@ -29,6 +30,7 @@ export const ROUTES = {
   kv: ["GET /kv", "GET /kv/:key", "POST /kv/:key", "DELETE /kv/:key"],
   auth: ["POST /login", "GET /me", "POST /logout"],
   replicas: ["GET /replicas"],
+  cluster: ["GET /cluster", "GET /cluster/events"],
   ui: ["GET /ui", "GET /ui/app.js", "GET /ui/app.css", "GET /ui/uplot.js", "GET /ui/uplot.css"],
   tools: [
     "GET /env", "GET /headers", "POST /echo", "GET /delay/:seconds", "GET /status/:code", "POST /status/:code",
@@ -54,6 +56,7 @@ export function featureModules(deps: AppDeps): Record<Exclude<ModuleName, "fault
     kv: kvModule(deps),
     auth: authModule(deps),
     replicas: replicasModule(deps),
+    cluster: clusterModule(deps),
     ui: uiModule(deps),
     tools: toolsModule(deps),
     metrics: deps.config.metricsEnabled ? metricsModule(deps) : new Elysia(),
@@ -86,6 +89,7 @@ export function createApp(deps: AppDeps) {
     .use(modules.kv)
     .use(modules.auth)
     .use(modules.replicas)
+    .use(modules.cluster)
     .use(modules.ui)
     .use(modules.tools)
     .use(modules.metrics);

@@ -49,6 +49,9 @@ export interface Config {
   faultStatus: number;
   faultLatencyMinMs: number;
   faultLatencyMaxMs: number;
+  clusterView: boolean;
+  clusterViewNamespace: string;
+  clusterViewMaxClients: number;
 }
 
 type Kind = "int" | "number" | "string" | "bool" | "enum";
@@ -110,6 +113,9 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   { env: "FAULT_STATUS", key: "faultStatus", kind: "int", default: "503", min: 400, max: 599, description: "Fault injection: status of injected errors" },
   { env: "FAULT_LATENCY_MIN_MS", key: "faultLatencyMinMs", kind: "int", default: "0", min: 0, max: 60000, description: "Fault injection at start: least added latency per application request" },
   { env: "FAULT_LATENCY_MAX_MS", key: "faultLatencyMaxMs", kind: "int", default: "0", min: 0, max: 60000, description: "Fault injection at start: most added latency (faults are on at start when this or FAULT_ERROR_RATE is above 0)" },
+  { env: "CLUSTER_VIEW", key: "clusterView", kind: "bool", default: "false", description: "Watch this namespace's Deployments, ReplicaSets, Pods, EndpointSlices, HPAs and events through the Kubernetes API and stream them to the dashboard (GET /cluster); needs a ServiceAccount token and the read-only Role of kustomize/components/cluster-view (on in the kind and docker-desktop overlays)" },
+  { env: "CLUSTER_VIEW_NAMESPACE", key: "clusterViewNamespace", kind: "string", default: "", description: "Namespace the cluster view watches; empty: the pod's own (its ServiceAccount's), else POD_NAMESPACE, else the kubeconfig context's" },
+  { env: "CLUSTER_VIEW_MAX_CLIENTS", key: "clusterViewMaxClients", kind: "int", default: "32", min: 1, max: 10000, description: "Open GET /cluster/events streams at once; past it a new one gets 503 (every stream shares one set of watches)" },
 ];
 
 export class ConfigError extends Error {

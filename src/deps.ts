@@ -1,4 +1,5 @@
 import type { Config } from "./config";
+import type { ClusterView } from "./modules/cluster/watcher";
 import type { Lifecycle } from "./lifecycle";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
@@ -17,6 +18,8 @@ export interface AppDeps {
   replicaId: string;
   /** The process environment, for the Downward API values in /info. */
   env: Record<string, string | undefined>;
+  /** The cluster view's shared watches (inert unless CLUSTER_VIEW is on). */
+  clusterView: ClusterView;
   /** How /crash ends the process; tests replace it. */
   exit: (code: number) => void;
 }

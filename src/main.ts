@@ -7,6 +7,7 @@ import { healthcheck } from "./healthcheck";
 import { startHeartbeat } from "./heartbeat";
 import { Lifecycle } from "./lifecycle";
 import { createLogger } from "./logger";
+import { ClusterView } from "./modules/cluster/watcher";
 import { Metrics } from "./metrics";
 import { createShutdown, realClock } from "./shutdown";
 import { createStore } from "./store";
@@ -53,6 +54,7 @@ async function serve(config: Config) {
     hostname,
     replicaId: process.env.POD_NAME || `${hostname}-${process.pid}`,
     env: process.env,
+    clusterView: new ClusterView({ config, logger, env: process.env, server: hostname }),
     exit: (code) => process.exit(code),
   };
 
@@ -98,6 +100,7 @@ async function serve(config: Config) {
     server,
     store,
     heartbeat,
+    streams: deps.clusterView,
     clock: realClock,
     exit: (code) => process.exit(code),
   });

@@ -1,7 +1,7 @@
 // The SIGTERM/SIGINT sequence, apart from the process so it can be tested with any server,
 // store, clock and exit:
 //   readiness 503 at once -> keep serving SHUTDOWN_DELAY_SECONDS (endpoints are being removed)
-//   -> stop the heartbeat -> stop accepting, finish in-flight requests (at most
+//   -> stop the heartbeat and end the long-lived streams -> stop accepting, finish in-flight requests (at most
 //   SHUTDOWN_TIMEOUT_SECONDS, then close them) -> close the store -> exit 0.
 // A second signal after the duplicate window exits at once (130 for SIGINT, 143 for SIGTERM).
 import type { Config } from "./config";
@@ -30,6 +30,8 @@ export interface ShutdownParts {
   server: { stop(closeActiveConnections?: boolean): Promise<unknown> };
   store: { close(): Promise<unknown> };
   heartbeat: { stop(): Promise<unknown> };
+  /** Streams that never end by themselves (the cluster view's): ended before the drain waits on them. */
+  streams?: { stop(): Promise<unknown> };
   clock: Clock;
   exit: (code: number) => void;
 }
@@ -38,7 +40,7 @@ export type Signal = "SIGTERM" | "SIGINT";
 
 /** Returns the signal handler; it resolves when the sequence (or the immediate exit) is done. */
 export function createShutdown(parts: ShutdownParts): (signal: Signal) => Promise<void> {
-  const { config, lifecycle, logger, server, store, heartbeat, clock, exit } = parts;
+  const { config, lifecycle, logger, server, store, heartbeat, streams, clock, exit } = parts;
   let firstSignalAt = 0;
   return async (signal) => {
     if (!lifecycle.beginShutdown()) {
@@ -54,6 +56,7 @@ export function createShutdown(parts: ShutdownParts): (signal: Signal) => Promis
     });
     await clock.sleep(config.shutdownDelaySeconds * 1000);
     await heartbeat.stop();
+    await streams?.stop();
     logger.info("shutdown: no longer accepting connections; finishing in-flight requests", {
       timeout_seconds: config.shutdownTimeoutSeconds,
     });

@@ -6,6 +6,7 @@ import type { AppDeps } from "../../src/deps";
 import { Lifecycle } from "../../src/lifecycle";
 import { silentLogger } from "../../src/logger";
 import { Metrics } from "../../src/metrics";
+import { ClusterView } from "../../src/modules/cluster/watcher";
 import { MemoryStore } from "../../src/store/memory";
 
 /** The config the service would load from this environment (and no flags). */
@@ -16,8 +17,9 @@ export function configFrom(env: Record<string, string | undefined> = {}): Config
 export function offlineDeps(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {}): AppDeps {
   const lifecycle = new Lifecycle();
   lifecycle.markStarted();
+  const config = configFrom({ SHUTDOWN_DELAY_SECONDS: "0", ...env });
   return {
-    config: configFrom({ SHUTDOWN_DELAY_SECONDS: "0", ...env }),
+    config,
     store: new MemoryStore(),
     lifecycle,
     metrics: new Metrics({ defaultMetrics: false }),
@@ -25,6 +27,7 @@ export function offlineDeps(env: Record<string, string> = {}, overrides: Partial
     hostname: "test-host",
     replicaId: "test-host-1",
     env: {},
+    clusterView: new ClusterView({ config, logger: silentLogger, env: {}, server: "test-host" }),
     exit: () => {
       throw new Error("exit called without an exit of the caller's own");
     },
