@@ -162,6 +162,18 @@ describe.skipIf(!haveChromium)("dashboard in headless Chromium", () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
   }, TEST_TIMEOUT);
 
+  test("the cluster panel says the view is off here and how to turn it on, without opening a stream", async () => {
+    const streams: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/cluster")) streams.push(request.url());
+    });
+    await page.reload();
+    await page.locator("#cluster-state[data-view='off']").waitFor();
+    expect(await page.locator("#cluster-reason").textContent()).toContain("CLUSTER_VIEW is off");
+    await Bun.sleep(500);
+    expect(streams).toEqual([]);
+  }, TEST_TIMEOUT);
+
   test("no script errors or CSP violations; screenshot saved", async () => {
     await page.locator("#kv-keys").filter({ hasText: "greeting" }).waitFor();
     mkdirSync(join(ROOT, ".artifacts"), { recursive: true });

@@ -491,6 +491,140 @@
     list.replaceChildren(...items);
   }
 
+  // ---- cluster view: Server-Sent Events from GET /cluster/events ----------------------
+  const CLUSTER_RETRY_MS = 5000;
+
+  function setClusterState(state, text) {
+    const badge = $("cluster-state");
+    badge.dataset.state = { live: "ok", off: "pending", connecting: "warn" }[state] || "bad";
+    badge.dataset.view = state;
+    badge.textContent = text;
+  }
+
+  function showClusterReason(text) {
+    const node = $("cluster-reason");
+    node.hidden = !text;
+    node.textContent = text || "";
+  }
+
+  /** One line per pod: its readiness, and what its EndpointSlice entry tells the Service. */
+  function endpointText(endpoint) {
+    if (!endpoint) return "no endpoint";
+    if (endpoint.terminating) return endpoint.serving ? "endpoint terminating, still serving" : "endpoint terminating";
+    return endpoint.ready ? "endpoint ready" : "endpoint not ready";
+  }
+
+  function endpointState(endpoint) {
+    if (!endpoint) return "none";
+    if (endpoint.terminating) return "terminating";
+    return endpoint.ready ? "ready" : "not-ready";
+  }
+
+  function renderPod(pod) {
+    const facts = [
+      pod.terminating ? "terminating" : str(pod.phase),
+      pod.ready ? "ready" : "not ready",
+      endpointText(pod.endpoint),
+      pod.restarts ? `${pod.restarts} restart${pod.restarts === 1 ? "" : "s"}${pod.reason ? ` (${str(pod.reason)})` : ""}` : pod.reason ? str(pod.reason) : null,
+      pod.node ? `node ${str(pod.node)}` : "not scheduled",
+    ].filter(Boolean);
+    return h("li", {
+      className: `pod ${pod.ready ? "is-ready" : "is-not-ready"}${pod.terminating ? " is-terminating" : ""}`,
+      "data-pod": str(pod.name),
+      "data-ready": String(Boolean(pod.ready)),
+      "data-endpoint": endpointState(pod.endpoint),
+      "data-terminating": String(Boolean(pod.terminating)),
+    }, podChip(str(pod.name)), h("span", { className: "small" }, facts.join(" · ")));
+  }
+
+  function renderReplicaSet(rs) {
+    return h("div", {
+      className: "rs",
+      "data-replicaset": str(rs.name),
+      "data-revision": str(rs.revision),
+      "data-desired": str(rs.desired),
+      "data-ready": str(rs.ready),
+    },
+      h("div", { className: "rs-head small" },
+        h("strong", {}, `revision ${str(rs.revision)}`), ` · ReplicaSet ${str(rs.name)} · ${str(rs.ready)}/${str(rs.desired)} ready`),
+      h("ul", { className: "pods" }, ...(rs.pods.length ? rs.pods.map(renderPod) : [h("li", { className: "muted small" }, "no pods")])),
+    );
+  }
+
+  function renderCluster(view) {
+    const labels = { live: "live", connecting: "connecting…", error: "unavailable", off: "off" };
+    setClusterState(view.state, labels[view.state] || str(view.state));
+    showClusterReason(view.state === "live" ? "" : str(view.reason));
+    $("cluster-source").textContent = view.namespace ? `Namespace ${str(view.namespace)}, watched by ${str(view.server)}.` : "";
+    $("cluster-hpas").replaceChildren(...(view.hpas || []).map((hpa) =>
+      h("p", { className: "hpa", "data-hpa": str(hpa.name), "data-current": str(hpa.current), "data-desired": str(hpa.desired) },
+        h("strong", {}, `HPA ${str(hpa.name)}`),
+        ` → ${str(hpa.target)}: ${str(hpa.current)} replicas now, ${str(hpa.desired)} desired (min ${str(hpa.min)}, max ${str(hpa.max)})`,
+        hpa.cpuPercent === null || hpa.cpuPercent === undefined
+          ? " · CPU not reported yet (metrics-server)"
+          : ` · CPU ${str(hpa.cpuPercent)}% of requests, target ${str(hpa.cpuTargetPercent)}%`),
+    ));
+    const groups = (view.deployments || []).map((d) =>
+      h("div", { className: "deployment", "data-deployment": str(d.name) },
+        h("h3", {}, `Deployment ${str(d.name)} `,
+          h("span", { className: "muted small" }, `${str(d.ready)}/${str(d.desired)} ready · ${str(d.updated)} updated · revision ${str(d.revision)}`)),
+        ...d.replicaSets.map(renderReplicaSet)),
+    );
+    if ((view.otherPods || []).length) {
+      groups.push(h("div", { className: "deployment", "data-deployment": "" },
+        h("h3", {}, "Other pods"), h("ul", { className: "pods" }, ...view.otherPods.map(renderPod))));
+    }
+    if (groups.length === 0 && view.state === "live") groups.push(h("p", { className: "muted" }, "no Deployments in this namespace"));
+    $("cluster-tree").replaceChildren(...groups);
+    const events = view.events || [];
+    $("cluster-event-count").textContent = String(events.length);
+    $("cluster-events").replaceChildren(...events.map((e) =>
+      h("li", { "data-kind": e.type === "Warning" ? "error" : "info" },
+        h("time", { datetime: str(e.at) }, e.at ? new Date(e.at).toLocaleTimeString() : ""),
+        ` ${str(e.reason)} ${str(e.object)}: ${str(e.message)}${e.count > 1 ? ` (×${str(e.count)})` : ""}`),
+    ));
+  }
+
+  /** Opens the stream only where the view is on (GET /config), so an off view costs nothing. */
+  async function startClusterView() {
+    const res = await api("GET", "/config");
+    if (res.ok && res.data && res.data.cluster_view === false) {
+      setClusterState("off", "off");
+      showClusterReason("CLUSTER_VIEW is off here. The kind and docker-desktop overlays turn it on, with a read-only Role (kustomize/components/cluster-view).");
+      return;
+    }
+    openClusterStream();
+  }
+
+  function openClusterStream() {
+    const source = new EventSource("/cluster/events");
+    source.addEventListener("snapshot", (event) => {
+      if (paused) return;
+      try {
+        renderCluster(JSON.parse(event.data));
+      } catch (err) {
+        console.error(err);
+      }
+    });
+    source.addEventListener("error", async () => {
+      // A replica that shuts down ends its streams; the browser reconnects through the Service
+      // by itself. A refused stream (404 off, 503) closes for good: ask why, then retry.
+      if (source.readyState !== EventSource.CLOSED) {
+        setClusterState("connecting", "reconnecting…");
+        return;
+      }
+      const res = await api("GET", "/cluster");
+      if (res.status === 404) {
+        setClusterState("off", "off");
+        showClusterReason(`${str(res.data && res.data.error) || "cluster view is off"}: ${str(res.data && res.data.hint)}`);
+        return;
+      }
+      setClusterState("error", "unavailable");
+      showClusterReason(res.data && res.data.detail && res.data.detail.reason ? str(res.data.detail.reason) : describeError(res));
+      setTimeout(openClusterStream, CLUSTER_RETRY_MS);
+    });
+  }
+
   // ---- scheduling: one timer chain per cadence, paused while hidden or by the button --
   let paused = false;
   function every(ms, task) {
@@ -730,6 +864,7 @@
     keys = every(SLOW_MS, pollKeys);
     every(SLOW_MS, pollInfo);
     every(CONFIG_MS, pollConfig);
+    startClusterView();
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) probes.now();
     });
