@@ -48,6 +48,9 @@ const RECOMMENDED_LABELS = [
 const REDIS_CONNECTIONS_PER_POD = 1;
 
 const OVERLAYS = ["docker-desktop", "kind", "high-replica"] as const;
+/** The learning overlays, which include kustomize/components/cluster-view (a token, a read-only Role). */
+const CLUSTER_VIEW_OVERLAYS: readonly string[] = ["docker-desktop", "kind"];
+const SERVICE_ACCOUNT_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
 const TARGETS = { base: "base", ...Object.fromEntries(OVERLAYS.map((o) => [o, `overlays/${o}`])) } as Record<string, string>;
 const STACKS = ["base", ...OVERLAYS];
 
@@ -133,9 +136,13 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
       expect(strict.unknownFields(typo)).toEqual(["Deployment.spec.template.spec.containers[0].imagePullPolicyy"]);
     });
 
-    test("every overlay keeps every base object (overlays patch, they do not drop)", () => {
+    test("every overlay keeps every base object (overlays patch, they do not drop); only the cluster view adds any", () => {
       const ids = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${baseName(o.metadata.name)}`).sort();
-      for (const overlay of OVERLAYS) expect(ids(rendered[overlay]!)).toEqual(ids(rendered.base!));
+      const viewIds = ["NetworkPolicy/bun-k8s-api-server", "Role/bun-k8s-cluster-view", "RoleBinding/bun-k8s-cluster-view"];
+      for (const overlay of OVERLAYS) {
+        const added = CLUSTER_VIEW_OVERLAYS.includes(overlay) ? viewIds : [];
+        expect({ overlay, ids: ids(rendered[overlay]!) }).toEqual({ overlay, ids: [...ids(rendered.base!), ...added].sort() });
+      }
     });
   });
 
@@ -222,6 +229,11 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
       test("every env var of the app container is configuration or Downward API; all Downward values are wired", () => {
         const known = new Set([...CONFIG_VARS.map((v) => v.env), ...DOWNWARD_ENV]);
         const env = container(app(), "bun-k8s").env ?? [];
+        // Bun's own: where the cluster view is on, it makes Bun trust the cluster's CA.
+        const extraCa = env.find((e) => e.name === "NODE_EXTRA_CA_CERTS");
+        if (CLUSTER_VIEW_OVERLAYS.includes(stack)) expect(extraCa?.value).toBe(SERVICE_ACCOUNT_CA);
+        else expect(extraCa).toBeUndefined();
+        known.add("NODE_EXTRA_CA_CERTS");
         expect(env.map((e) => e.name).filter((n) => !known.has(n))).toEqual([]);
         for (const name of DOWNWARD_ENV) {
           const e = env.find((x) => x.name === name);
@@ -324,7 +336,9 @@ describe.skipIf(!KUBECTL)("kustomize", () => {
           if (sc.runAsNonRoot !== true) problems.push(`${where}: pod runAsNonRoot`);
           if (sc.runAsUser !== uid || sc.runAsGroup !== uid || sc.fsGroup !== uid) problems.push(`${where}: pod uid/gid/fsGroup != ${uid}`);
           if (sc.seccompProfile?.type !== "RuntimeDefault") problems.push(`${where}: pod seccomp`);
-          if (spec.automountServiceAccountToken !== false) problems.push(`${where}: automountServiceAccountToken`);
+          // Only the app's pods of the learning overlays get a token, for the cluster view's Role.
+          const wantsToken = where === "bun-k8s" && CLUSTER_VIEW_OVERLAYS.includes(stack);
+          if (spec.automountServiceAccountToken !== wantsToken) problems.push(`${where}: automountServiceAccountToken ${spec.automountServiceAccountToken}`);
           if (!spec.serviceAccountName || spec.serviceAccountName === "default") problems.push(`${where}: own ServiceAccount`);
           if (spec.enableServiceLinks !== false) problems.push(`${where}: enableServiceLinks (REDIS_PORT=tcp://... would be injected)`);
           if (spec.hostNetwork || spec.hostPID || spec.hostIPC) problems.push(`${where}: host namespaces`);
