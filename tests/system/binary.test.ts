@@ -113,6 +113,24 @@ describe("compiled binary", () => {
     expect(await proc.exited).toBe(0);
   }, 30_000);
 
+  test("the cluster view's Kubernetes client, an entry point of its own, loads from inside the binary", async () => {
+    // An API server address where nothing listens: the reason can only come from the loaded client.
+    const kubeconfig = join(work, "kubeconfig");
+    await Bun.write(kubeconfig, JSON.stringify({
+      apiVersion: "v1", kind: "Config", "current-context": "c",
+      clusters: [{ name: "c", cluster: { server: `https://127.0.0.1:${await freePort()}` } }],
+      users: [{ name: "u", user: { token: "t" } }],
+      contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "demo" } }],
+    }));
+    const { url, proc } = await startBinary({ CLUSTER_VIEW: "true", KUBECONFIG: kubeconfig });
+    const res = await fetch(url("/cluster"));
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { detail: { reason: string } };
+    expect(body.detail.reason).toMatch(/did not answer/);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  }, 30_000);
+
   test("healthcheck exits 0 against a live server, 1 when unhealthy or absent", async () => {
     const { port, url, proc } = await startBinary();
     expect(run(["healthcheck"], { HOME: cwd, PORT: String(port) }).code).toBe(0);
