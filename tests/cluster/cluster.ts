@@ -30,11 +30,29 @@ export function sh(argv: string[], options: { stdin?: string; env?: Record<strin
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString(), seconds: (performance.now() - t0) / 1000 };
 }
 
-/** go-task, as a user runs it. */
-export function task(...args: string[]): Run {
+function taskBinary(): string {
   const bin = Bun.which("task") ?? Bun.which("task", { PATH: `${process.env.HOME ?? "/root"}/go/bin` });
   if (!bin) throw new Error("go-task is not installed");
-  return sh([bin, ...args], { env: { NO_COLOR: "1" } });
+  return bin;
+}
+
+/** go-task, as a user runs it. */
+export function task(...args: string[]): Run {
+  return sh([taskBinary(), ...args], { env: { NO_COLOR: "1" } });
+}
+
+/** go-task without blocking the event loop, for a task that runs while a page is being watched. */
+export async function taskAsync(...args: string[]): Promise<Run> {
+  const t0 = performance.now();
+  const proc = Bun.spawn([taskBinary(), ...args], {
+    cwd: ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, KUBE_CONTEXT: CONTEXT, NO_COLOR: "1" },
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr, seconds: (performance.now() - t0) / 1000 };
 }
 
 export const kubectl = (...args: string[]) => sh(["kubectl", "--context", CONTEXT, ...args]);

@@ -4,8 +4,11 @@ import { HttpError } from "../../http/errors";
 
 const tags = ["cluster"];
 const encoder = new TextEncoder();
-/** A comment line now and then keeps idle proxies and load balancers from closing the stream. */
-const KEEPALIVE_MS = 15_000;
+/**
+ * A comment line this often keeps a quiet stream open: Elysia's server closes a connection idle
+ * for 30 s (its idleTimeout), and so do many proxies and load balancers.
+ */
+export const KEEPALIVE_MS = 10_000;
 /** How long GET /cluster waits for a view that is still connecting before it answers. */
 const SETTLE_MS = 3_000;
 

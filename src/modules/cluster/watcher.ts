@@ -114,12 +114,6 @@ export class ClusterView {
     return this.#subscribers.size;
   }
 
-  /** The current picture; starts the watches on first use. */
-  snapshot(): ClusterSnapshot {
-    void this.start();
-    return this.#snapshot;
-  }
-
   /** Resolves when the view is live or has failed, or after `ms`. */
   async settled(ms: number): Promise<ClusterSnapshot> {
     void this.start();

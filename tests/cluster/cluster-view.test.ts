@@ -1,0 +1,207 @@
+// The dashboard's cluster view on the real cluster, in Chromium through the NodePort: what the
+// API server reports (readiness, EndpointSlice conditions, a rollout's ReplicaSets, the HPA)
+// must show up in the panel within seconds, and RBAC must decide what the view may read.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { launchChromium, requireChromium, type Browser } from "../helpers/browser";
+import { startFromSource } from "../helpers/source-service";
+import { ENABLED, ROOT, URL_BASE, figure, kubectl, taskAsync, waitFor } from "./cluster";
+
+const CHROMIUM = ENABLED ? requireChromium() : undefined;
+const APP = "app.kubernetes.io/name=bun-k8s,app.kubernetes.io/component=server";
+/** Where the screenshot of a rolling update is written; docs/images holds the committed copy. */
+const SCREENSHOT = join(ROOT, ".artifacts", "dashboard-rolling-update.png");
+
+interface PodJson {
+  metadata: { name: string; deletionTimestamp?: string };
+  status: { podIP?: string; conditions?: Array<{ type: string; status: string }> };
+}
+
+const readyPods = (): PodJson[] =>
+  (JSON.parse(kubectl("get", "pods", "-l", APP, "-o", "json").stdout || '{"items":[]}') as { items: PodJson[] }).items.filter(
+    (p) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+  );
+
+const onPod = (pod: PodJson, path: string, method = "POST") =>
+  fetch(`http://${pod.status.podIP}:8000${path}`, { method, signal: AbortSignal.timeout(5000) });
+
+interface PanelReplicaSet {
+  name: string;
+  revision: number;
+  desired: number;
+  ready: number;
+  pods: number;
+}
+
+/** The app Deployment's ReplicaSets as the panel draws them now. */
+const panelReplicaSets = (page: Page): Promise<PanelReplicaSet[]> =>
+  page.$$eval("[data-deployment='bun-k8s'] .rs", (nodes) =>
+    nodes.map((n) => ({
+      name: n.getAttribute("data-replicaset") ?? "",
+      revision: Number(n.getAttribute("data-revision")),
+      desired: Number(n.getAttribute("data-desired")),
+      ready: Number(n.getAttribute("data-ready")),
+      pods: n.querySelectorAll("[data-pod]").length,
+    })),
+  );
+
+describe.skipIf(!ENABLED || !CHROMIUM)("the dashboard's cluster view on the real cluster", () => {
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchChromium(CHROMIUM!, "cluster-view", { viewport: { width: 1280, height: 1000 } });
+    page = await browser.page();
+    page.setDefaultTimeout(20_000);
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    await page.goto(`${URL_BASE}/ui`);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const pod of readyPods()) await onPod(pod, "/ready/enable").catch(() => {});
+    await browser?.close();
+  });
+
+  test("the panel is live and lists every ready app pod with its endpoint ready", async () => {
+    const t0 = performance.now();
+    await page.locator("#cluster-state[data-view='live']").waitFor();
+    figure("cluster view live after page load", `${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    for (const pod of readyPods()) {
+      await page.locator(`[data-pod='${pod.metadata.name}'][data-ready='true'][data-endpoint='ready']`).waitFor();
+    }
+    await page.locator("[data-hpa='bun-k8s']").waitFor();
+    expect(await page.locator("#cluster-source").textContent()).toContain("Namespace default");
+  }, 60_000);
+
+  test("/ready/disable on one pod: the panel shows it not ready, its endpoint not ready, within seconds", async () => {
+    const pod = readyPods()[0]!;
+    const name = pod.metadata.name;
+    expect((await onPod(pod, "/ready/disable")).status).toBe(200);
+    const seconds = await waitFor(
+      `${name} drawn not ready`,
+      () => page.locator(`[data-pod='${name}'][data-ready='false'][data-endpoint='not-ready']`).count().then((n) => n === 1),
+      30_000,
+    );
+    figure("cluster view: pod not ready in the panel after /ready/disable", `${seconds.toFixed(1)} s (readiness period 2 s x 2 failures)`);
+    // The same condition the API server reports.
+    const slices = kubectl("get", "endpointslices", "-l", "kubernetes.io/service-name=bun-k8s", "-o",
+      `jsonpath={.items[*].endpoints[?(@.targetRef.name=="${name}")].conditions.ready}`).stdout;
+    expect(slices.trim()).toBe("false");
+    expect((await onPod(pod, "/ready/enable")).status).toBe(200);
+    await page.locator(`[data-pod='${name}'][data-ready='true'][data-endpoint='ready']`).waitFor({ timeout: 30_000 });
+  }, 90_000);
+
+  test("task restart: the new ReplicaSet fills while the old one drains; screenshot of the rollout", async () => {
+    const before = await panelReplicaSets(page);
+    expect(before.length).toBe(1);
+    const oldRs = before[0]!;
+    const seen: PanelReplicaSet[][] = [];
+    let shot = false;
+    const restart = taskAsync("restart");
+    let finished = false;
+    void restart.then(() => (finished = true));
+    while (!finished) {
+      const now = await panelReplicaSets(page);
+      seen.push(now);
+      const newRs = now.find((rs) => rs.revision > oldRs.revision);
+      const draining = now.find((rs) => rs.name === oldRs.name);
+      if (!shot && newRs && draining && newRs.ready >= 1) {
+        mkdirSync(join(ROOT, ".artifacts"), { recursive: true });
+        await page.locator("#cluster").screenshot({ path: SCREENSHOT });
+        shot = true;
+      }
+      await Bun.sleep(250);
+    }
+    const result = await restart;
+    expect(result.code).toBe(0);
+    figure("task restart seen in the panel", `${result.seconds.toFixed(1)} s, ${seen.length} samples`);
+    // Both ReplicaSets at once, the new one gaining ready pods while the old one still had some.
+    const overlap = seen.filter((s) => s.some((rs) => rs.name === oldRs.name && rs.pods > 0) && s.some((rs) => rs.revision > oldRs.revision && rs.ready > 0));
+    expect(overlap.length).toBeGreaterThan(0);
+    expect(shot).toBe(true);
+    // At the end, only the new one, full.
+    await waitFor("the old ReplicaSet drawn empty and gone", async () => {
+      const now = await panelReplicaSets(page);
+      return now.length === 1 && now[0]!.revision > oldRs.revision && now[0]!.ready === now[0]!.desired;
+    }, 60_000);
+    // The stream survived the pod that held it being replaced (the browser reconnected).
+    await page.locator("#cluster-state[data-view='live']").waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 400_000);
+
+  test("/stress: the panel shows the HPA's desired count rise above its current one", async () => {
+    const hpa = page.locator("[data-hpa='bun-k8s']");
+    const start = Number(await hpa.getAttribute("data-current"));
+    // The HPA needs CPU figures from metrics-server first.
+    await waitFor("the HPA has CPU figures", () => hpa.textContent().then((t) => /CPU \d+%/.test(t ?? "")), 180_000);
+    let running = true;
+    const load = readyPods().flatMap((pod) =>
+      [0, 1].map(async () => {
+        while (running) await fetch(`http://${pod.status.podIP}:8000/stress?seconds=15`, { signal: AbortSignal.timeout(30_000) }).catch(() => Bun.sleep(1000));
+      }),
+    );
+    try {
+      const seconds = await waitFor(
+        "the panel's desired replicas above the start",
+        () => hpa.getAttribute("data-desired").then((d) => Number(d) > start),
+        240_000,
+      );
+      figure("cluster view: HPA desired replicas rise under /stress", `${seconds.toFixed(1)} s, from ${start} to ${await hpa.getAttribute("data-desired")}`);
+    } finally {
+      running = false;
+      await Promise.allSettled(load);
+    }
+  }, 300_000);
+});
+
+describe.skipIf(!ENABLED)("RBAC decides what the view may read (the service from source, with a ServiceAccount's token)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "bun-k8s-view-rbac-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A kubeconfig for the local cluster that authenticates as `account`, and its CA file. */
+  function kubeconfigFor(account: string): { kubeconfig: string; ca: string } {
+    const token = kubectl("create", "token", account, "--duration=10m").stdout.trim();
+    expect(token.length).toBeGreaterThan(20);
+    const cluster = JSON.parse(kubectl("config", "view", "--raw", "--minify", "-o", "json").stdout) as {
+      clusters: Array<{ cluster: { server: string; "certificate-authority-data"?: string; "certificate-authority"?: string } }>;
+    };
+    const { server, "certificate-authority-data": caData, "certificate-authority": caFile } = cluster.clusters[0]!.cluster;
+    const ca = join(dir, `${account}-ca.crt`);
+    writeFileSync(ca, caData ? Buffer.from(caData, "base64") : readFileSync(caFile!));
+    const kubeconfig = join(dir, `${account}.kubeconfig`);
+    writeFileSync(kubeconfig, JSON.stringify({
+      apiVersion: "v1", kind: "Config", "current-context": "sa",
+      clusters: [{ name: "local", cluster: { server, "certificate-authority": ca } }],
+      users: [{ name: account, user: { token } }],
+      contexts: [{ name: "sa", context: { cluster: "local", user: account, namespace: "default" } }],
+    }));
+    return { kubeconfig, ca };
+  }
+
+  async function viewAs(account: string) {
+    const { kubeconfig, ca } = kubeconfigFor(account);
+    const service = await startFromSource({ CLUSTER_VIEW: "true", KUBECONFIG: kubeconfig, NODE_EXTRA_CA_CERTS: ca });
+    try {
+      const res = await fetch(`${service.origin}/cluster`);
+      return { status: res.status, body: (await res.json()) as { state?: string; reason?: string; detail?: { reason?: string }; deployments?: Array<{ name: string }> } };
+    } finally {
+      await service.stop();
+    }
+  }
+
+  test("as the app's ServiceAccount (bound to the component's Role): live, with the app's Deployment", async () => {
+    const { status, body } = await viewAs("bun-k8s");
+    expect({ status, state: body.state }).toEqual({ status: 200, state: "live" });
+    expect(body.deployments?.map((d) => d.name)).toContain("bun-k8s");
+  }, 60_000);
+
+  test("as Redis' ServiceAccount (no Role): 503 forbidden, naming the Role that grants it", async () => {
+    const { status, body } = await viewAs("redis");
+    expect(status).toBe(503);
+    expect(body.detail?.reason).toMatch(/forbidden: .* may not list .* in namespace default; the read-only Role of kustomize\/components\/cluster-view/);
+  }, 60_000);
+});
