@@ -104,6 +104,7 @@ describe.skipIf(!ENABLED || !CHROMIUM)("the dashboard's cluster view on the real
     const oldRs = (await panelReplicaSets(page))[0]!;
     const seen: PanelReplicaSet[][] = [];
     let shot = false;
+    let shotTerminating = false;
     const restart = taskAsync("restart");
     let finished = false;
     void restart.then(() => (finished = true));
@@ -112,10 +113,13 @@ describe.skipIf(!ENABLED || !CHROMIUM)("the dashboard's cluster view on the real
       seen.push(now);
       const newRs = now.find((rs) => rs.revision > oldRs.revision);
       const draining = now.find((rs) => rs.name === oldRs.name);
-      if (!shot && newRs && draining && newRs.ready >= 1) {
+      // The picture for the docs: both revisions, best with an old pod already terminating.
+      const terminating = draining ? await page.locator(`[data-replicaset='${oldRs.name}'] [data-terminating='true']`).count() : 0;
+      if (newRs && draining && newRs.ready >= 1 && (!shot || (terminating > 0 && !shotTerminating))) {
         mkdirSync(join(ROOT, ".artifacts"), { recursive: true });
         await page.locator("#cluster").screenshot({ path: SCREENSHOT });
         shot = true;
+        shotTerminating = terminating > 0;
       }
       await Bun.sleep(250);
     }
@@ -151,7 +155,9 @@ describe.skipIf(!ENABLED || !CHROMIUM)("the dashboard's cluster view on the real
             metadata: { labels },
             spec: {
               automountServiceAccountToken: false,
-              securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
+              // Else the Service "redis" injects REDIS_PORT=tcp://..., which the config refuses.
+              enableServiceLinks: false,
+              securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
               containers: [{
                 name: "app", image, imagePullPolicy: "Never",
                 env: [{ name: "STORE", value: "memory" }, { name: "MAX_STRESS_SECONDS", value: "60" }],

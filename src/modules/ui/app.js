@@ -546,7 +546,7 @@
       "data-ready": str(rs.ready),
     },
       h("div", { className: "rs-head small" },
-        h("strong", {}, `revision ${str(rs.revision)}`), ` · ReplicaSet ${str(rs.name)} · ${str(rs.ready)}/${str(rs.desired)} ready`),
+        h("strong", {}, `revision ${str(rs.revision)}`), ` · ReplicaSet ${str(rs.name)} · ${str(rs.desired)} desired · ${str(rs.ready)} ready`),
       h("ul", { className: "pods" }, ...(rs.pods.length ? rs.pods.map(renderPod) : [h("li", { className: "muted small" }, "no pods")])),
     );
   }
@@ -567,7 +567,7 @@
     const groups = (view.deployments || []).map((d) =>
       h("div", { className: "deployment", "data-deployment": str(d.name) },
         h("h3", {}, `Deployment ${str(d.name)} `,
-          h("span", { className: "muted small" }, `${str(d.ready)}/${str(d.desired)} ready · ${str(d.updated)} updated · revision ${str(d.revision)}`)),
+          h("span", { className: "muted small" }, `${str(d.desired)} desired · ${str(d.ready)} ready · ${str(d.updated)} on the newest template · revision ${str(d.revision)}`)),
         ...d.replicaSets.map(renderReplicaSet)),
     );
     if ((view.otherPods || []).length) {
