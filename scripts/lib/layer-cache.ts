@@ -95,6 +95,15 @@ export function changePackageJson(context: string): string {
   return "changed the description in package.json";
 }
 
+export const IGNORED_FILE = "docs/README.md";
+
+/** Appends a line to docs/README.md in the copy: a file .dockerignore keeps out of the context. */
+export function changeIgnoredFile(context: string): string {
+  const file = join(context, IGNORED_FILE);
+  writeFileSync(file, readFileSync(file, "utf8") + "\nchanged by the layer-cache check\n");
+  return `appended a line to ${IGNORED_FILE} (not in the context)`;
+}
+
 /** One timed `podman build` (with layers) of the context, parsed into steps. */
 export async function layerBuild(
   storage: string,
@@ -116,9 +125,10 @@ const resultOf = (b: LayerBuild, key: KeyStep) => keyStep(b.steps, key)?.result 
 /**
  * The lesson's claims: a change in src/ reuses the dependency layer and re-runs the compile; a
  * change in package.json rebuilds the dependency layer. `cold`, when given, must have run
- * `bun install` itself (nothing cached yet).
+ * `bun install` itself (nothing cached yet); `afterIgnored`, a build after changing only a file
+ * that .dockerignore excludes, must take every step from the cache.
  */
-export function layerClaims(builds: { cold?: LayerBuild; afterSource: LayerBuild; afterPackageJson: LayerBuild }): Claim[] {
+export function layerClaims(builds: { cold?: LayerBuild; afterSource: LayerBuild; afterPackageJson: LayerBuild; afterIgnored?: LayerBuild }): Claim[] {
   const claim = (b: LayerBuild, key: KeyStep, want: "cache" | "ran", what: string): Claim => {
     const got = resultOf(b, key);
     return { ok: got === want, what: `${b.name}: ${what}`, detail: `${KEY_STEPS[key].label}: ${got === "cache" ? "from cache" : got}` };
@@ -137,6 +147,11 @@ export function layerClaims(builds: { cold?: LayerBuild; afterSource: LayerBuild
     claim(p, "manifests", "ran", "after a change in package.json its COPY runs again"),
     claim(p, "install", "ran", "after a change in package.json the dependency layer is rebuilt"),
   );
+  const i = builds.afterIgnored;
+  if (i) {
+    const ran = i.steps.filter((st) => st.result === "ran").map((st) => `[${st.stage}] ${st.step}`);
+    claims.push({ ok: ran.length === 0 && i.steps.length > 0, what: `${i.name}: after a change outside the context every step is reused`, detail: ran.length ? `ran: ${ran.join(", ")}` : "all from cache" });
+  }
   return claims;
 }
 

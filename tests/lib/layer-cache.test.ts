@@ -75,6 +75,14 @@ describe("layerClaims", () => {
     ]);
   });
 
+  test("a change outside the context must take every step from the cache", () => {
+    const all = (name: string) => ({ ...build(name, 10), steps: build(name, 10).steps.map((st) => ({ ...st, result: st.result === "ran" ? ("cache" as const) : st.result })) });
+    const ok = layerClaims({ afterSource: build("b", 6), afterPackageJson: build("c", 1), afterIgnored: all("d") });
+    expect(ok.at(-1)).toMatchObject({ ok: true, detail: "all from cache" });
+    const bad = layerClaims({ afterSource: build("b", 6), afterPackageJson: build("c", 1), afterIgnored: build("d", 9) });
+    expect(bad.at(-1)).toMatchObject({ ok: false, detail: "ran: [1] 11" });
+  });
+
   test("a step missing from the log is a failure, not a pass", () => {
     const noInstall = { ...build("b", 6), steps: build("b", 6).steps.filter((s) => !s.instruction.includes("install")) };
     expect(layerClaims({ afterSource: noInstall, afterPackageJson: build("c", 1) }).find((c) => !c.ok)?.detail).toBe("RUN bun install: missing");
