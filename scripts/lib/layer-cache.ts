@@ -107,10 +107,10 @@ export function changeIgnoredFile(context: string): string {
 /** One timed `podman build` (with layers) of the context, parsed into steps. */
 export async function layerBuild(
   storage: string,
-  o: { name: string; change: string; context: string; tag: string; bases: BaseImages; args: { version: string; revision: string; source: string }; echo?: boolean },
+  o: { name: string; change: string; context: string; tag: string; bases: BaseImages; args: { version: string; revision: string; source: string }; target?: string; echo?: boolean },
 ): Promise<LayerBuild> {
   const loadBefore = loadavg()[0]!;
-  const r = await podmanBuild(storage, { context: o.context, tag: o.tag, bases: o.bases, args: o.args, layers: true, echo: o.echo });
+  const r = await podmanBuild(storage, { context: o.context, tag: o.tag, bases: o.bases, args: o.args, layers: true, target: o.target, echo: o.echo });
   return { name: o.name, change: o.change, seconds: Math.round(r.ms / 100) / 10, loadBefore: Math.round(loadBefore * 100) / 100, steps: parseBuildSteps(r.stdout) };
 }
 

@@ -6,7 +6,7 @@
 // podman 4.3 on these machines: runc (crun fails on the hybrid cgroup setup), vfs, cgroupfs,
 // explicit ulimits, --network host for `bun install` in the build stage, --format docker on
 // build (the OCI format drops HEALTHCHECK).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT as REPO_ROOT } from "./repo";
@@ -17,10 +17,19 @@ const BUILD_BASE = `localhost/bun-k8s-base/bun-build:${pinnedBunVersion()}`;
 const RUNTIME_BASE = "localhost/bun-k8s-base/distroless-base:local";
 const CA_IN_BUILD = "/etc/ssl/certs/build-extra-ca.crt";
 
+export type StorageDriver = "vfs" | "overlay";
+const DRIVER_FILE = "storage-driver";
+
+/** vfs unless the storage was made with another driver (tempStorage writes it into the dir). */
+function driverOf(storage: string): StorageDriver {
+  const file = join(storage, DRIVER_FILE);
+  return existsSync(file) && readFileSync(file, "utf8").trim() === "overlay" ? "overlay" : "vfs";
+}
+
 export function podmanArgs(storage: string): string[] {
   return [
     "podman", "--root", join(storage, "root"), "--runroot", join(storage, "runroot"), "--tmpdir", join(storage, "libpod"),
-    "--storage-driver", "vfs", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file",
+    "--storage-driver", driverOf(storage), "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file",
   ];
 }
 
@@ -31,12 +40,17 @@ export function podmanUnavailable(): string | undefined {
   return rootfsUnavailable();
 }
 
-/** A new, empty podman storage directory. /var/tmp: disk-backed on Debian, where /tmp may be a
- * small tmpfs; vfs copies the whole tree per layer, so a build needs a few GB. */
-export function tempStorage(): string {
+/**
+ * A new, empty podman storage directory. /var/tmp: disk-backed on Debian, where /tmp may be a
+ * small tmpfs; vfs copies the whole tree per layer, so a build needs a few GB. vfs works
+ * everywhere; overlay shares the unchanged files between layers, which a build that keeps its
+ * layers (the layer-cache check) needs to stay fast: with vfs every committed step is a full copy.
+ */
+export function tempStorage(driver: StorageDriver = "vfs"): string {
   const parent = process.env.IMAGE_TEST_TMPDIR ?? (existsSync("/var/tmp") ? "/var/tmp" : tmpdir());
   const storage = mkdtempSync(join(parent, "bun-k8s-podman-"));
   mkdirSync(join(storage, "libpod"), { recursive: true });
+  if (driver !== "vfs") writeFileSync(join(storage, DRIVER_FILE), driver + "\n");
   return storage;
 }
 
@@ -135,6 +149,8 @@ export interface BuildOptions {
   args: { version: string; revision: string; source: string };
   /** false: no intermediate layers are kept (with vfs each one is a full copy of the tree). */
   layers: boolean;
+  /** Stop after this stage (`--target`), e.g. "build". */
+  target?: string;
   /** Further `podman build` flags, e.g. --timestamp 0. */
   extra?: string[];
   echo?: boolean;
@@ -145,7 +161,7 @@ export async function podmanBuild(storage: string, o: BuildOptions): Promise<Pod
   return podman(
     storage,
     [
-      "build", "--format", "docker", `--layers=${o.layers}`, "--network", "host", "--pull=never", ...ULIMITS, ...o.bases.caVolume, ...(o.extra ?? []),
+      "build", "--format", "docker", `--layers=${o.layers}`, "--network", "host", "--pull=never", ...ULIMITS, ...o.bases.caVolume, ...(o.target ? ["--target", o.target] : []), ...(o.extra ?? []),
       "--build-arg", `BUN_IMAGE=${o.bases.buildBase}`, "--build-arg", `RUNTIME_IMAGE=${o.bases.runtimeBase}`,
       "--build-arg", `VERSION=${o.args.version}`, "--build-arg", `REVISION=${o.args.revision}`, "--build-arg", `SOURCE=${o.args.source}`,
       "-t", o.tag, "-f", "Dockerfile", ".",
