@@ -7,28 +7,28 @@
 //   RUNTIME_IMAGE the distroless base-debian12 package set with nonroot 65532 and no shell
 // Checks: image config (user, port, entrypoint, HEALTHCHECK, OCI labels), no /bin/sh in the
 // image, /health served by uid 65532, `podman healthcheck run` healthy, and `podman stop`
-// within the grace period with exit code 0 and the in-flight request answered.
+// within the grace period with exit code 0 and the in-flight request answered. Then layer caching
+// (docs/23-image-layer-caching.md), in a temporary copy of the context: after a change in src/
+// the dependency layer (`bun install`) comes from the cache and the compile step runs again;
+// after a change in package.json the dependency layer is rebuilt (scripts/lib/layer-cache.ts).
 //
-// podman 4.3 facts on these machines: --runtime runc (crun fails on the hybrid cgroup setup),
-// explicit ulimits, the vfs storage driver, --format docker on build (OCI drops HEALTHCHECK),
-// --network host for `bun install` in the build stage. All podman storage lives in a temp dir
-// that is removed afterwards (vfs grows by gigabytes).
+// podman 4.3 facts on these machines (scripts/lib/podman.ts): --runtime runc (crun fails on the
+// hybrid cgroup setup), explicit ulimits, the vfs storage driver, --format docker on build (OCI
+// drops HEALTHCHECK), --network host for `bun install` in the build stage. All podman storage
+// lives in a temp dir that is removed afterwards (vfs grows by gigabytes).
 //
 // Without podman (or root) it skips with a message, except with CI=true, where it fails.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { podmanArgs, ULIMITS } from "./lib/podman";
+import { changePackageJson, changeSource, copyBuildContext, layerBuild, layerClaims, layerTable, type LayerBuild } from "./lib/layer-cache";
+import { importBaseImages, podman as podmanIn, podmanBuild, podmanUnavailable, removeStorage, tempStorage, ULIMITS, type PodmanResult } from "./lib/podman";
 import { gitRevision, ROOT } from "./lib/repo";
-import { bunBuildRootfs, distrolessRootfs, NONROOT_UID, pinnedBunVersion, rootfsTarball, rootfsUnavailable } from "./lib/rootfs";
+import { NONROOT_UID } from "./lib/rootfs";
 
 const CI = process.env.CI === "true";
 const KEEP = process.env.KEEP_IMAGE_STORAGE === "1"; // debugging: leave the podman storage behind
 const IMAGE = "localhost/bun-k8s:test";
-const BUILD_BASE = `localhost/bun-k8s-test/bun-build:${pinnedBunVersion()}`;
-const RUNTIME_BASE = "localhost/bun-k8s-test/distroless-base:local";
 const CONTAINER = `bun-k8s-image-test-${process.pid}`;
-const CA_IN_BUILD = "/etc/ssl/certs/build-extra-ca.crt";
 const STOP_GRACE_SECONDS = 10; // podman's and docker's default stop timeout
 
 const started = performance.now();
@@ -49,44 +49,11 @@ function check(ok: boolean, what: string, detail = ""): void {
   if (!ok) failures.push(what);
 }
 
-const missing = ["podman", "runc"].filter((t) => !Bun.which(t) && !existsSync(`/usr/sbin/${t}`));
-if (missing.length) {
-  skipOrFail(`${missing.join(" and ")} not installed (Debian: apt-get install -y podman buildah runc uidmap)`);
-}
-const noRootfs = rootfsUnavailable();
-if (noRootfs) skipOrFail(noRootfs);
+const unavailable = podmanUnavailable();
+if (unavailable) skipOrFail(unavailable);
 
-// /var/tmp: disk-backed on Debian, where /tmp may be a small tmpfs; vfs needs ~1 GB here.
-const storageParent = process.env.IMAGE_TEST_TMPDIR ?? (existsSync("/var/tmp") ? "/var/tmp" : tmpdir());
-const storage = mkdtempSync(join(storageParent, "bun-k8s-podman-"));
-const podmanBase = podmanArgs(storage);
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-async function podman(args: string[], options: { quiet?: boolean; allowFail?: boolean; stream?: boolean } = {}): Promise<Result> {
-  const t0 = performance.now();
-  const proc = Bun.spawn([...podmanBase, ...args], {
-    cwd: ROOT,
-    stdout: options.stream ? "inherit" : "pipe",
-    stderr: options.stream ? "inherit" : "pipe",
-    env: { ...process.env, BUILDAH_FORMAT: "docker" },
-  });
-  const [code, stdout, stderr] = await Promise.all([
-    proc.exited,
-    proc.stdout instanceof ReadableStream ? new Response(proc.stdout).text() : "",
-    proc.stderr instanceof ReadableStream ? new Response(proc.stderr).text() : "",
-  ]);
-  const ms = Math.round(performance.now() - t0);
-  if (code !== 0 && !options.allowFail) {
-    throw new Error(`podman ${args.join(" ")} failed (exit ${code}):\n${stderr}${stdout}`);
-  }
-  return { code, stdout, stderr, ms };
-}
+const storage = tempStorage();
+const podman = (args: string[], options: { allowFail?: boolean } = {}): Promise<PodmanResult> => podmanIn(storage, args, options);
 
 async function freePort(): Promise<number> {
   const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -108,52 +75,20 @@ async function waitHealthy(url: string, timeoutMs: number): Promise<number> {
   throw new Error(`${url}/health did not answer 200 within ${timeoutMs} ms`);
 }
 
-/** Unmounts anything podman left mounted under the storage dir, then removes it. */
-function removeStorage(): void {
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[4])
-    .filter((m): m is string => !!m && m.startsWith(storage))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
-  rmSync(storage, { recursive: true, force: true });
-}
-
 async function main(): Promise<void> {
   const pkg = (await Bun.file(join(ROOT, "package.json")).json()) as { version: string };
   const revision = gitRevision();
-  mkdirSync(join(storage, "libpod"), { recursive: true });
+  const buildArgs = { version: pkg.version, revision, source: "local" };
 
-  // 1. Local base images from Debian packages (cached under .artifacts/image/).
+  // 1. Local base images from Debian packages (root filesystems cached under .artifacts/image/).
   let t0 = performance.now();
-  const runtimeTar = rootfsTarball(await distrolessRootfs());
-  const buildTar = rootfsTarball(await bunBuildRootfs());
-  await podman(["import", "--change", `USER=${NONROOT_UID}:${NONROOT_UID}`, "--change", "WORKDIR=/home/nonroot", runtimeTar, RUNTIME_BASE], { quiet: true });
-  // A TLS-intercepting proxy or mirror (NODE_EXTRA_CA_CERTS on the host) must be trusted by
-  // `bun install` in the build stage too: the certificate is bind-mounted into the RUN steps
-  // only, so it is in no layer and never reaches the runtime image.
-  const extraCa = process.env.NODE_EXTRA_CA_CERTS && existsSync(process.env.NODE_EXTRA_CA_CERTS) ? process.env.NODE_EXTRA_CA_CERTS : undefined;
-  const caChange = extraCa ? ["--change", `ENV=NODE_EXTRA_CA_CERTS=${CA_IN_BUILD}`] : [];
-  const caVolume = extraCa ? ["--volume", `${extraCa}:${CA_IN_BUILD}:ro`] : [];
-  await podman(["import", "--change", "ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...caChange, "--change", "WORKDIR=/home/bun/app", buildTar, BUILD_BASE], { quiet: true });
+  const bases = await importBaseImages(storage);
   figures["base images (rootfs + import)"] = `${Math.round(performance.now() - t0)} ms`;
 
-  // 2. The real Dockerfile.
-  t0 = performance.now();
-  await podman(
-    [
-      // --layers=false: with vfs every cached intermediate layer is a full copy of the tree.
-      "build", "--format", "docker", "--layers=false", "--network", "host", "--pull=never", ...ULIMITS, ...caVolume,
-      "--build-arg", `BUN_IMAGE=${BUILD_BASE}`,
-      "--build-arg", `RUNTIME_IMAGE=${RUNTIME_BASE}`,
-      "--build-arg", `VERSION=${pkg.version}`,
-      "--build-arg", `REVISION=${revision}`,
-      "--build-arg", "SOURCE=local",
-      "-f", "Dockerfile", "-t", IMAGE, ".",
-    ],
-    { stream: true },
-  );
-  figures["podman build"] = `${Math.round(performance.now() - t0)} ms`;
+  // 2. The real Dockerfile. --layers=false: with vfs every kept intermediate layer is a full
+  // copy of the tree (the layer check in step 7 has a storage of its own).
+  const build = await podmanBuild(storage, { context: ROOT, tag: IMAGE, bases, args: buildArgs, layers: false, echo: true });
+  figures["podman build"] = `${build.ms} ms`;
 
   // 3. Image config.
   const [image] = JSON.parse((await podman(["image", "inspect", IMAGE])).stdout) as Array<{
@@ -231,6 +166,28 @@ async function main(): Promise<void> {
   check(exit === "0", "exit code 0", exit);
   const logs = await podman(["logs", CONTAINER], { allowFail: true });
   check(/shutdown complete/.test(logs.stdout + logs.stderr), "logged a clean shutdown");
+
+  // 7. Layer caching (lesson 23), in a copy of the context: a cold build, one after a change in
+  // src/, one after a change in package.json. Their own storage with overlay, since kept layers
+  // on vfs cost a full copy per step (about 140 s more here); only the build stage (--target
+  // build), which is what the claims are about.
+  t0 = performance.now();
+  const layerStorage = tempStorage("overlay");
+  const context = copyBuildContext();
+  try {
+    const layerBases = await importBaseImages(layerStorage);
+    const layered = (name: string, change: string, tag: string): Promise<LayerBuild> =>
+      layerBuild(layerStorage, { name, change, context, tag: `localhost/bun-k8s-layers:${tag}`, bases: layerBases, args: buildArgs, target: "build", echo: true });
+    const cold = await layered("a cold", "none (new podman storage)", "cold");
+    const afterSource = await layered("b src", changeSource(context), "src");
+    const afterPackageJson = await layered("c package.json", changePackageJson(context), "package-json");
+    console.log(`\n${layerTable([cold, afterSource, afterPackageJson])}`);
+    for (const c of layerClaims({ cold, afterSource, afterPackageJson })) check(c.ok, c.what, c.detail);
+    figures["layer check (3 builds of the build stage)"] = `${Math.round(performance.now() - t0)} ms (a ${cold.seconds} s, b ${afterSource.seconds} s, c ${afterPackageJson.seconds} s)`;
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+    if (!KEEP) removeStorage(layerStorage);
+  }
 }
 
 let crashed: unknown;
@@ -242,7 +199,7 @@ try {
   if (!KEEP) {
     await podman(["rm", "-f", "-t", "0", CONTAINER], { allowFail: true });
     await podman(["image", "unmount", "-a"], { allowFail: true });
-    removeStorage();
+    removeStorage(storage);
   } else {
     console.log(`podman storage kept at ${storage}`);
   }
