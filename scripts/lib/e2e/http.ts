@@ -280,8 +280,10 @@ export const httpChecks: Check[] = [
     group: "http",
     async run(ctx) {
       const spec = expectJson(await get(ctx.baseUrl, "/openapi/json"), 200, "GET /openapi/json") as { paths: Record<string, Record<string, unknown>> };
-      // Chaos routes burn CPU or memory and have their own check; /dns would resolve names.
-      const skip = (p: string) => p.includes("{") || p.startsWith("/stress") || p === "/crash" || p.startsWith("/openapi") || p === "/dns";
+      // Chaos routes burn CPU or memory and have their own check; /dns would resolve names; an
+      // event stream never ends (tests/cluster/cluster-view.test.ts reads /cluster/events).
+      const skip = (p: string) =>
+        p.includes("{") || p.startsWith("/stress") || p === "/crash" || p.startsWith("/openapi") || p === "/dns" || p === "/cluster/events";
       const tried: string[] = [];
       for (const [path, methods] of Object.entries(spec.paths)) {
         if (!methods.get || skip(path)) continue;
