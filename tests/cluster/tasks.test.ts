@@ -43,11 +43,19 @@ describe.skipIf(!ENABLED)("go-task against the real cluster", () => {
     }
   });
 
-  test("task scale N=4 gives 4 ready pods; N=2 takes it back", () => {
+  test("task scale N=4 scales the app to 4 pods (the HPA may already take one back); N=2 takes it back", () => {
+    const since = Date.now() - 1000;
     const r = task("scale", "N=4");
     expect(r.code).toBe(0);
-    expect(readyAppPods().length).toBe(4);
     figure("task scale N=4", `${r.seconds.toFixed(1)} s`);
+    // The Deployment controller's own record of the scale-up.
+    type Ev = { reason: string; message: string; lastTimestamp?: string; eventTime?: string };
+    const events = (JSON.parse(kubectl("get", "events", "--field-selector", "involvedObject.kind=Deployment,involvedObject.name=bun-k8s,reason=ScalingReplicaSet", "-o", "json").stdout) as { items: Ev[] }).items;
+    const scaledTo4 = events.filter((e) => / to 4( |$)/.test(e.message) && Date.parse(e.lastTimestamp ?? e.eventTime ?? "") >= since - 1000);
+    expect(scaledTo4.length).toBeGreaterThan(0);
+    // The HPA owns the count: at low CPU it removes one pod a minute (kustomize/base/hpa.yaml),
+    // and it may do so before the rollout wait returns.
+    expect(readyAppPods().length).toBeGreaterThanOrEqual(3);
     expect(task("scale", "N=2").code).toBe(0);
   });
 

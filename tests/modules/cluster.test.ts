@@ -10,8 +10,7 @@ import { createApp } from "../../src/app";
 import { silentLogger } from "../../src/logger";
 import { buildTree, endpointsByPod, MAX_EVENTS, type ClusterObjects } from "../../src/modules/cluster/model";
 import { ClusterView, describeError } from "../../src/modules/cluster/watcher";
-import { configFrom } from "../helpers/app";
-import { call } from "../helpers/app";
+import { call, configFrom } from "../helpers/app";
 
 const owner = (kind: string, name: string, uid: string) => ({ kind, name, uid, controller: true });
 
