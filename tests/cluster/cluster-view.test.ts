@@ -8,27 +8,13 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { launchChromium, requireChromium, type Browser } from "../helpers/browser";
 import { startFromSource } from "../helpers/source-service";
-import { CONTEXT, ENABLED, ROOT, URL_BASE, figure, kubectl, sh, taskAsync, waitFor } from "./cluster";
+import { CONTEXT, ENABLED, ROOT, URL_BASE, figure, kubectl, onPod, pods, readyPods, sh, taskAsync, waitFor } from "./cluster";
 
 const CHROMIUM = ENABLED ? requireChromium() : undefined;
-const APP = "app.kubernetes.io/name=bun-k8s,app.kubernetes.io/component=server";
 /** Where the screenshot of a rolling update is written; docs/images holds the committed copy. */
 const SCREENSHOT = join(ROOT, ".artifacts", "dashboard-rolling-update.png");
 /** The Deployment and HPA the /stress check creates, and deletes after. */
 const PROBE = "hpa-probe";
-
-interface PodJson {
-  metadata: { name: string; deletionTimestamp?: string };
-  status: { podIP?: string; conditions?: Array<{ type: string; status: string }> };
-}
-
-const readyPods = (): PodJson[] =>
-  (JSON.parse(kubectl("get", "pods", "-l", APP, "-o", "json").stdout || '{"items":[]}') as { items: PodJson[] }).items.filter(
-    (p) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
-  );
-
-const onPod = (pod: PodJson, path: string, method = "POST") =>
-  fetch(`http://${pod.status.podIP}:8000${path}`, { method, signal: AbortSignal.timeout(5000) });
 
 interface PanelReplicaSet {
   name: string;
@@ -65,7 +51,7 @@ describe.skipIf(!ENABLED || !CHROMIUM)("the dashboard's cluster view on the real
 
   afterAll(async () => {
     kubectl("delete", "deployment,hpa", "-l", `app.kubernetes.io/name=${PROBE}`, "--ignore-not-found", "--wait=false");
-    for (const pod of readyPods()) await onPod(pod, "/ready/enable").catch(() => {});
+    for (const pod of readyPods()) await onPod(pod, "/ready/enable", { method: "POST" }).catch(() => {});
     await browser?.close();
   });
 
@@ -83,7 +69,7 @@ describe.skipIf(!ENABLED || !CHROMIUM)("the dashboard's cluster view on the real
   test("/ready/disable on one pod: the panel shows it not ready, its endpoint not ready, within seconds", async () => {
     const pod = readyPods()[0]!;
     const name = pod.metadata.name;
-    expect((await onPod(pod, "/ready/disable")).status).toBe(200);
+    expect((await onPod(pod, "/ready/disable", { method: "POST" })).status).toBe(200);
     const seconds = await waitFor(
       `${name} drawn not ready`,
       () => page.locator(`[data-pod='${name}'][data-ready='false'][data-endpoint='not-ready']`).count().then((n) => n === 1),
@@ -94,7 +80,7 @@ describe.skipIf(!ENABLED || !CHROMIUM)("the dashboard's cluster view on the real
     const slices = kubectl("get", "endpointslices", "-l", "kubernetes.io/service-name=bun-k8s", "-o",
       `jsonpath={.items[*].endpoints[?(@.targetRef.name=="${name}")].conditions.ready}`).stdout;
     expect(slices.trim()).toBe("false");
-    expect((await onPod(pod, "/ready/enable")).status).toBe(200);
+    expect((await onPod(pod, "/ready/enable", { method: "POST" })).status).toBe(200);
     await page.locator(`[data-pod='${name}'][data-ready='true'][data-endpoint='ready']`).waitFor({ timeout: 30_000 });
   }, 90_000);
 
@@ -186,7 +172,7 @@ describe.skipIf(!ENABLED || !CHROMIUM)("the dashboard's cluster view on the real
     // The HPA acts only once metrics-server reports the new pod's CPU (about a minute).
     await waitFor(`hpa/${PROBE} has CPU figures`, () => hpa.textContent().then((t) => /CPU \d+%/.test(t ?? "")), 180_000);
     const start = Number(await hpa.getAttribute("data-current"));
-    const pod = (JSON.parse(kubectl("get", "pods", "-l", `app.kubernetes.io/name=${PROBE}`, "-o", "json").stdout) as { items: PodJson[] }).items[0]!;
+    const pod = pods(`app.kubernetes.io/name=${PROBE}`)[0]!;
     let running = true;
     const load = [0, 1].map(async () => {
       while (running) await fetch(`http://${pod.status.podIP}:8000/stress?seconds=20`, { signal: AbortSignal.timeout(40_000) }).catch(() => Bun.sleep(1000));

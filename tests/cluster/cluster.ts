@@ -1,6 +1,7 @@
 // Shared by the cluster tests: they run only under `bun run test:cluster`, which starts the local
 // cluster, deploys the kind overlay and sets BUN_K8S_CLUSTER_TESTS=1 and KUBE_CONTEXT.
 import { resolve } from "node:path";
+import { APP_SELECTOR } from "../../scripts/lib/cluster-settings";
 import { Kube } from "../../scripts/lib/kube";
 
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -83,4 +84,26 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
 /** Prints a measured figure in a form the README and the closing notes quote. */
 export function figure(name: string, value: string) {
   console.log(`figure: ${name}: ${value}`);
+}
+
+export interface PodJson {
+  metadata: { name: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  status: {
+    podIP?: string;
+    conditions?: Array<{ type: string; status: string }>;
+    containerStatuses?: Array<{ name: string; restartCount: number; ready: boolean; lastState?: { terminated?: { reason?: string; exitCode?: number } } }>;
+  };
+}
+
+/** The pods a label selector picks (the app's by default), as the API server reports them now. */
+export const pods = (selector = APP_SELECTOR): PodJson[] =>
+  (JSON.parse(kubectl("get", "pods", "-l", selector, "-o", "json").stdout || '{"items":[]}') as { items: PodJson[] }).items;
+export const isReady = (p: PodJson) =>
+  !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+/** The app's pods that are Ready and not terminating. */
+export const readyPods = () => pods().filter(isReady);
+
+/** Calls a pod directly on its address (the node routes to every pod IP). */
+export function onPod(pod: PodJson, path: string, init?: RequestInit) {
+  return fetch(`http://${pod.status.podIP}:8000${path}`, { ...init, signal: AbortSignal.timeout(5000) });
 }

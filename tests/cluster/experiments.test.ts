@@ -3,31 +3,13 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { APP_SELECTOR } from "../../scripts/lib/cluster-settings";
 import { startTraffic } from "../../scripts/lib/e2e/client";
-import { ENABLED, ROOT, URL_BASE, figure, kubectl, kubectlAsync, sh, task, waitFor } from "./cluster";
+import { ENABLED, ROOT, URL_BASE, figure, isReady, kubectl, kubectlAsync, onPod, pods, readyPods, sh, task, waitFor, type PodJson } from "./cluster";
 
-const APP = "app.kubernetes.io/name=bun-k8s,app.kubernetes.io/component=server";
-
-interface PodJson {
-  metadata: { name: string; deletionTimestamp?: string; labels?: Record<string, string> };
-  status: {
-    podIP?: string;
-    conditions?: Array<{ type: string; status: string }>;
-    containerStatuses?: Array<{ name: string; restartCount: number; ready: boolean; lastState?: { terminated?: { reason?: string; exitCode?: number } } }>;
-  };
-}
-
-const pods = (selector = APP): PodJson[] => (JSON.parse(kubectl("get", "pods", "-l", selector, "-o", "json").stdout || '{"items":[]}') as { items: PodJson[] }).items;
-const isReady = (p: PodJson) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-const readyPods = () => pods().filter(isReady);
 const restarts = (p: PodJson) => p.status.containerStatuses?.[0]?.restartCount ?? 0;
 const podNamed = (name: string) => pods().find((p) => p.metadata.name === name);
 const rollout = (name = "bun-k8s") => expect(kubectl("rollout", "status", `deployment/${name}`, "--timeout=300s").code).toBe(0);
-
-/** Calls a pod directly on its address (the node routes to every pod IP). */
-async function onPod(pod: PodJson, path: string, init?: RequestInit) {
-  return fetch(`http://${pod.status.podIP}:8000${path}`, { ...init, signal: AbortSignal.timeout(5000) });
-}
 
 /** A short-lived pod in the default namespace that runs `script` in busybox; returns its log. */
 async function busybox(name: string, labels: Record<string, string>, script: string): Promise<string> {
@@ -111,7 +93,7 @@ describe.skipIf(!ENABLED)("experiments on the real cluster", () => {
     expect(((await (await fetch(`${URL_BASE}/visits`)).json()) as { visits: number }).visits).toBeGreaterThan(0);
     const visits = await count();
     const old = readyPods().map((p) => p.metadata.name);
-    expect(kubectl("delete", "pods", "-l", APP, "--wait=false").code).toBe(0);
+    expect(kubectl("delete", "pods", "-l", APP_SELECTOR, "--wait=false").code).toBe(0);
     const seconds = await waitFor("new pods Ready", () => {
       const ready = readyPods().map((p) => p.metadata.name);
       return ready.length >= 2 && ready.every((n) => !old.includes(n));

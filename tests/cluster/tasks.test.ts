@@ -2,13 +2,9 @@
 // what Kubernetes then reports. The file puts the stack back as `task deploy` left it.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { ENABLED, ROOT, figure, kubectl, task, waitFor } from "./cluster";
+import { ENABLED, ROOT, figure, kubectl, readyPods, task, waitFor } from "./cluster";
 
-const readyAppPods = () =>
-  kubectl("get", "pods", "-l", "app.kubernetes.io/name=bun-k8s,app.kubernetes.io/component=server", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type==\"Ready\")].status} {.metadata.deletionTimestamp}{\"\\n\"}{end}")
-    .stdout.split("\n")
-    .filter((l) => /^\S+ True\s*$/.test(l))
-    .map((l) => l.split(" ")[0]!);
+const readyAppPods = () => readyPods().map((p) => p.metadata.name);
 
 const specReplicas = () => Number(kubectl("get", "deployment/bun-k8s", "-o", "jsonpath={.spec.replicas}").stdout);
 
