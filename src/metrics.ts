@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import { registerEventLoopLag } from "./event-loop-lag";
 import { HttpMetrics } from "./http/request-metrics";
 
 /** prom-client defaults that are left out: see loadDefaults. */
@@ -93,12 +94,14 @@ export class Metrics {
 }
 
 async function loadDefaults(): Promise<Registry> {
-  const { Registry, collectDefaultMetrics } = await import("prom-client");
+  const { Gauge, Registry, collectDefaultMetrics } = await import("prom-client");
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Bun answers v8.getHeapSpaceStatistics() with zeros for every space but old_space (the heap
   // total, already in nodejs_heap_size_*_bytes), and the call cost most of a scrape: 8.6 -> 0.9 ms
   // per registry.metrics() without these three, measured in-process (docs/reference/metrics.md).
   for (const name of HEAP_SPACE_METRICS) registry.removeSingleMetric(name);
+  // Its event-loop lag collector was most of what remained (src/event-loop-lag.ts).
+  registerEventLoopLag(registry, Gauge);
   return registry;
 }
