@@ -15,16 +15,20 @@ beforeAll(() => {
 });
 afterAll(() => server.stop(true));
 
-/** Sends the headers, then one body byte every 300 ms; resolves with what came back and when. */
-function slowBody(path: string): Promise<{ response: string; ms: number; closed: boolean }> {
+/**
+ * Sends the headers, then one body byte every 300 ms, with a Content-Length (Bun reads the body
+ * whole) or chunked (read chunk by chunk); resolves with what came back and when.
+ */
+function slowBody(path: string, framing: "content-length" | "chunked"): Promise<{ response: string; ms: number; closed: boolean }> {
   return new Promise((resolve) => {
     const started = performance.now();
     let response = "";
     let closed = false;
     const socket = connect(port, "127.0.0.1", () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`);
+      const length = framing === "chunked" ? "Transfer-Encoding: chunked" : "Content-Length: 100";
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${length}\r\n\r\n`);
     });
-    const drip = setInterval(() => socket.writable && socket.write(" "), 300);
+    const drip = setInterval(() => socket.writable && socket.write(framing === "chunked" ? "1\r\n \r\n" : " "), 300);
     const finish = () => {
       clearInterval(drip);
       socket.destroy();
@@ -41,8 +45,9 @@ function slowBody(path: string): Promise<{ response: string; ms: number; closed:
 }
 
 describe("request body deadline", () => {
-  test.each(["/echo", "/kv/slow", "/login", "/faults/enable"])("POST %s: 408 JSON and the connection closed after about a second", async (path) => {
-    const { response, ms, closed } = await slowBody(path);
+  const cases = ["/echo", "/kv/slow", "/login", "/faults/enable"].flatMap((path) => ["content-length", "chunked"].map((framing) => [path, framing] as const));
+  test.each(cases)("POST %s (%s): 408 JSON and the connection closed after about a second", async (path, framing) => {
+    const { response, ms, closed } = await slowBody(path, framing);
     expect(response).toStartWith("HTTP/1.1 408");
     expect(response).toContain('"error":"request body too slow"');
     expect(closed).toBe(true);
