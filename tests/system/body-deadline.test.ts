@@ -45,7 +45,7 @@ function slowBody(path: string, framing: "content-length" | "chunked"): Promise<
 }
 
 describe("request body deadline", () => {
-  const cases = ["/echo", "/kv/slow", "/login", "/faults/enable"].flatMap((path) => ["content-length", "chunked"].map((framing) => [path, framing] as const));
+  const cases = ["/echo", "/kv/slow", "/login", "/faults/enable"].flatMap((path) => (["content-length", "chunked"] as const).map((framing) => [path, framing] as const));
   test.each(cases)("POST %s (%s): 408 JSON and the connection closed after about a second", async (path, framing) => {
     const { response, ms, closed } = await slowBody(path, framing);
     expect(response).toStartWith("HTTP/1.1 408");
