@@ -41,10 +41,10 @@ export async function readBody(request: Request, limits: BodyLimits): Promise<Ui
 async function wholeBody(request: Request, deadline: Promise<"late">, limits: BodyLimits): Promise<Uint8Array<ArrayBuffer>> {
   const whole = request.bytes();
   const next = await Promise.race([whole, deadline]);
-  if (next !== "late") return next as Uint8Array<ArrayBuffer>;
-  // The 408 closes the connection, which ends the read; its rejection is expected.
-  whole.catch(() => {});
-  throw bodyTooSlow(limits.timeoutSeconds);
+  if (next === "late") throw bodyTooSlow(limits.timeoutSeconds); // the 408 closes the connection, which ends the read
+  // The server reads no more than Content-Length says; a Request built in-process might.
+  if (next.byteLength > limits.maxBytes) throw bodyTooLarge(limits.maxBytes, next.byteLength);
+  return next as Uint8Array<ArrayBuffer>;
 }
 
 /** A body of unknown length, read chunk by chunk so it is refused as soon as it passes the cap. */
