@@ -59,6 +59,17 @@ export function registerEventLoopLag(registry: Registry, GaugeClass: typeof Gaug
     return stats;
   };
 
+  // The seven gauges of one scrape are collected in one synchronous run: they share one reading,
+  // so a scrape that falls on the one-second boundary cannot mix two windows.
+  let reading: Record<Stat, number> | undefined;
+  const scrape = () => {
+    if (!reading) {
+      reading = current();
+      queueMicrotask(() => (reading = undefined));
+    }
+    return reading;
+  };
+
   // As prom-client does: the time a setImmediate queued at the scrape waits, reported at the next one.
   const lag: Gauge = new GaugeClass({
     name: LAG,
@@ -75,7 +86,7 @@ export function registerEventLoopLag(registry: Registry, GaugeClass: typeof Gaug
       help,
       registers: [registry],
       collect(this: Gauge) {
-        this.set(current()[stat]);
+        this.set(scrape()[stat]);
       },
     });
   }
