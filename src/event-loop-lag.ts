@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Gauge, Registry } from "prom-client";
 
 export const STATS_MAX_AGE_MS = 1000;
-/** The histogram's sampling interval: an empty reading cannot change sooner. */
+/** The histogram's sampling interval, as prom-client's default. */
 const RESOLUTION_MS = 10;
 
 const STATS = {
@@ -43,16 +43,12 @@ export function registerEventLoopLag(registry: Registry, GaugeClass: typeof Gaug
     p90: histogram.percentile(90) / 1e9,
     p99: histogram.percentile(99) / 1e9,
   });
-  let empty: { stats: Record<Stat, number>; at: number } | undefined;
   const current = () => {
     const t = now();
     if (stats && t - computedAt < STATS_MAX_AGE_MS) return stats;
     // Before the histogram's first sample there is nothing to keep for a second: mean and stddev
-    // are NaN, as prom-client reports them then, and a scrape after the next sample looks again.
-    if (histogram.count === 0) {
-      if (!empty || t - empty.at >= RESOLUTION_MS) empty = { stats: read(false), at: t };
-      return empty.stats;
-    }
+    // are NaN, as prom-client reports them then (and not worked out), and the next scrape looks again.
+    if (histogram.count === 0) return read(false);
     stats = read(true);
     histogram.reset();
     computedAt = t;
