@@ -4,7 +4,8 @@
 //   1. bun run cluster:up          (build, start, deploy the kind overlay with `task deploy`)
 //   2. the e2e suite's http and cluster groups against the NodePort, with nothing skipped
 //   3. bun test ./tests/cluster    (the manifests, the Taskfile's tasks, the experiments, the
-//      dashboard's cluster view), then the e2e hpa group
+//      dashboard's cluster view), then every lesson of the guide as written (bun run
+//      test:lessons), then the e2e hpa group
 //   4. bun run cluster:down        (always, unless --keep)
 //
 // Needs Linux and root (it runs a kubelet); without them it skips with the reason, except with
@@ -52,6 +53,7 @@ if (failed === 0) {
   if (run("e2e http group through the Service (several replicas, one Redis)", e2e("http"), { ...env, BASE_URL: CLUSTER_URL }) !== 0) failed++;
   if (run("e2e cluster group (nothing skipped)", e2e("cluster"), { ...env, BASE_URL: CLUSTER_URL }) !== 0) failed++;
   if (run("cluster tests", [process.execPath, "test", "--timeout", "600000", "./tests/cluster"], env) !== 0) failed++;
+  if (run("the guide's lessons, as written", [process.execPath, "run", "scripts/lessons.ts"]) !== 0) failed++;
   // Last: it leaves the HPA scaled up for minutes (scale-down window), while the cluster tests
   // need room above the current count (the dashboard's HPA check); they end by redeploying.
   if (run("e2e hpa group", e2e("hpa"), { ...env, BASE_URL: CLUSTER_URL }) !== 0) failed++;

@@ -11,6 +11,7 @@ import { checkAllExcerpts, checkLessonsStandalone, checkLinks, checkPaths, check
 import { runExcerpts as excerptsScript } from "../../scripts/lib/excerpts";
 import { curlSteps, headingAnchors, loadDocs, parseCurl, parseDoc, ROOT, shellWords } from "../../scripts/lib/markdown";
 import { docsStepChecks } from "../../scripts/lib/e2e/docs-steps";
+import { loadLessons } from "../../scripts/lib/lessons";
 import type { Context } from "../../scripts/lib/e2e/harness";
 import { testApp } from "../helpers/app";
 
@@ -39,6 +40,25 @@ describe("docs/ (the Kubernetes guide)", () => {
       for (const h of ["run", "see", "why"]) expect(headings.some((x) => x.includes(h)), `${doc.path} has a "${h}" section (headings: ${headings.join(" | ")})`).toBe(true);
       expect(doc.fences.some((f) => f.lang === "sh"), `${doc.path} has a sh block`).toBe(true);
     }
+  });
+
+  test("every shell block of a lesson runs on the cluster (bun run test:lessons) or says why not; its commands are complete and its expectations parse", () => {
+    const lessons = loadLessons(); // throws on an `# expect` that checks nothing
+    expect(lessons.length).toBe(docs.filter((d) => /^docs\/\d{2}-/.test(d.path)).length);
+    const problems: string[] = [];
+    let checked = 0;
+    for (const lesson of lessons) {
+      for (const block of lesson.blocks.filter((b) => !b.skip)) {
+        for (const c of block.commands) {
+          if (c.expect) checked++;
+          const syntax = Bun.spawnSync(["bash", "-n", "-c", c.text], { stderr: "pipe" });
+          if (syntax.exitCode !== 0) problems.push(`${lesson.path}:${c.line}: not a complete command: ${syntax.stderr.toString().trim()}`);
+          if (/<[a-z][a-z ]*>/.test(c.text.split("#")[0]!)) problems.push(`${lesson.path}:${c.line}: a placeholder the runner cannot fill: ${c.text}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThan(80);
   });
 
   test("the README links the guide", () => {

@@ -1,0 +1,126 @@
+// The state every lesson starts from ("the stack as `task deploy` leaves it"), how to see what a
+// lesson left behind, and how to put it back. Used by scripts/lessons.ts between lessons.
+import { APP_DEPLOYMENT, APP_HPA, APP_SELECTOR, REDIS_DEPLOYMENT, ROOT } from "./cluster-settings";
+import { Kube, podReady, restartCount, type Pod, type PodList } from "./kube";
+
+/** Kinds whose extra objects are a lesson's leftovers, not side effects a learner is told to expect. */
+const LEFTOVER_KINDS = [
+  "deployments.apps",
+  "statefulsets.apps",
+  "daemonsets.apps",
+  "jobs.batch",
+  "services",
+  "persistentvolumeclaims",
+  "networkpolicies.networking.k8s.io",
+  "poddisruptionbudgets.policy",
+  "horizontalpodautoscalers.autoscaling",
+  "ingresses.networking.k8s.io",
+];
+/** Generated ConfigMaps and Secrets: an edited generator leaves its old name behind by design. */
+const GENERATED_KINDS = ["configmaps", "secrets"];
+
+export interface StackSnapshot {
+  objects: Set<string>;
+  generated: Set<string>;
+  /** Pods that no controller owns (kubectl run): always leftovers. */
+  barePods: string[];
+  cordoned: string[];
+  /** The app Deployment's pod template, without the restart annotation `task restart` adds. */
+  appTemplate: string;
+  /** `git status --porcelain` lines. */
+  files: Set<string>;
+}
+
+async function names(kube: Kube, kinds: string[], selector?: string): Promise<Set<string>> {
+  const out = await kube.out(["get", kinds.join(","), "-o", "name", ...(selector ? ["-l", selector] : [])]);
+  return new Set(out.split("\n").filter(Boolean));
+}
+
+function gitStatus(): Set<string> {
+  const r = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=all"], { cwd: ROOT, stdout: "pipe" });
+  return new Set(r.stdout.toString().split("\n").filter(Boolean));
+}
+
+async function appTemplate(kube: Kube): Promise<string> {
+  const d = await kube.json<{ spec: { template: { metadata?: { annotations?: Record<string, string> } } } }>(["get", `deployment/${APP_DEPLOYMENT}`]);
+  const t = structuredClone(d.spec.template);
+  delete t.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"];
+  return JSON.stringify(t);
+}
+
+export async function snapshot(kube: Kube): Promise<StackSnapshot> {
+  const pods = await kube.json<{ items: Array<Pod & { metadata: { ownerReferences?: unknown[] } }> }>(["get", "pods"]);
+  const nodes = await kube.json<{ items: Array<{ metadata: { name: string }; spec: { unschedulable?: boolean } }> }>(["get", "nodes"], { namespaced: false });
+  return {
+    objects: await names(kube, LEFTOVER_KINDS),
+    generated: await names(kube, GENERATED_KINDS, "app.kubernetes.io/part-of=bun-k8s"),
+    barePods: pods.items.filter((p) => !p.metadata.ownerReferences?.length).map((p) => p.metadata.name),
+    cordoned: nodes.items.filter((n) => n.spec.unschedulable).map((n) => n.metadata.name),
+    appTemplate: await appTemplate(kube),
+    files: gitStatus(),
+  };
+}
+
+/** What `after` has that the starting state did not: the lesson's mess, one line each. */
+export function leftovers(before: StackSnapshot, after: StackSnapshot): string[] {
+  const mess: string[] = [];
+  for (const o of after.objects) if (!before.objects.has(o)) mess.push(`${o} is still there`);
+  for (const o of before.objects) if (!after.objects.has(o)) mess.push(`${o} was deleted`);
+  for (const p of after.barePods) if (!before.barePods.includes(p)) mess.push(`pod/${p} (no controller) is still there`);
+  for (const n of after.cordoned) if (!before.cordoned.includes(n)) mess.push(`node/${n} is still cordoned`);
+  if (after.appTemplate !== before.appTemplate) mess.push(`deployment/${APP_DEPLOYMENT}'s pod template differs from the files (kubectl set/edit not undone)`);
+  for (const f of after.files) if (!before.files.has(f)) mess.push(`file change not undone: ${f}`);
+  return mess;
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`reset: timed out waiting for ${what}`);
+    await Bun.sleep(1000);
+  }
+}
+
+/**
+ * Puts the stack back as `task deploy` leaves it: the files, the overlay applied with the last
+ * image, a fresh HPA at its minimum, pods without restarts, nothing extra, every node schedulable,
+ * and the app answering through the Service and reaching Redis.
+ */
+export async function resetStack(
+  kube: Kube,
+  start: StackSnapshot,
+  options: { appUrl: string; deploy: () => Promise<void>; log: (line: string) => void },
+): Promise<void> {
+  const now = await snapshot(kube);
+  const restore = [...now.files].filter((f) => !start.files.has(f) && /^ M /.test(f)).map((f) => f.slice(3));
+  if (restore.length) Bun.spawnSync(["git", "checkout", "--", ...restore], { cwd: ROOT });
+  for (const n of now.cordoned) if (!start.cordoned.includes(n)) await kube.out(["uncordon", n], { namespaced: false });
+  const extra = [...now.objects].filter((o) => !start.objects.has(o));
+  extra.push(...now.barePods.filter((p) => !start.barePods.includes(p)).map((p) => `pod/${p}`));
+  extra.push(...[...now.generated].filter((o) => !start.generated.has(o)));
+  if (extra.length) await kube.out(["delete", "--wait=true", "--ignore-not-found", ...extra]);
+  // A changed template (kubectl set env ...) survives `kubectl apply`'s merge; a new Deployment does not.
+  if (now.appTemplate !== start.appTemplate) await kube.out(["delete", `deployment/${APP_DEPLOYMENT}`, "--wait=true"]);
+  // A fresh HPA has no scale-down history to act on, so the count the lesson left goes away now.
+  await kube.out(["delete", `hpa/${APP_HPA}`, "--ignore-not-found"]);
+  await options.deploy();
+  const hpa = await kube.json<{ spec: { minReplicas?: number } }>(["get", `hpa/${APP_HPA}`]);
+  const min = hpa.spec.minReplicas ?? 1;
+  await kube.out(["scale", `deployment/${APP_DEPLOYMENT}`, `--replicas=${min}`]);
+  const pods = (await kube.json<PodList>(["get", "pods", "-l", APP_SELECTOR])).items.filter((p) => !p.metadata.deletionTimestamp);
+  if (pods.some((p) => restartCount(p) > 0)) {
+    options.log("reset: app pods have restarts: rolling restart for fresh ones");
+    await kube.out(["rollout", "restart", `deployment/${APP_DEPLOYMENT}`]);
+  }
+  for (const d of [APP_DEPLOYMENT, REDIS_DEPLOYMENT]) await kube.out(["rollout", "status", `deployment/${d}`, "--timeout=180s"], { timeoutMs: 200_000 });
+  await waitUntil(
+    `${min} ready app pods and no others`,
+    async () => {
+      const list = (await kube.json<PodList>(["get", "pods", "-l", APP_SELECTOR])).items;
+      return list.length === min && list.every(podReady);
+    },
+    120_000,
+  );
+  // A new pod reaches the NetworkPolicy's ipsets a moment after it is ready.
+  await waitUntil(`${options.appUrl}/visits/count answering 200`, async () => (await fetch(`${options.appUrl}/visits/count`, { signal: AbortSignal.timeout(2000) })).ok, 120_000);
+}
