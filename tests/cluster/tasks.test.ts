@@ -45,9 +45,11 @@ describe.skipIf(!ENABLED)("go-task against the real cluster", () => {
     expect(r.code).toBe(0);
     figure("task scale N=4", `${r.seconds.toFixed(1)} s`);
     // The Deployment controller's own record of the scale-up.
-    type Ev = { reason: string; message: string; lastTimestamp?: string; eventTime?: string };
+    // A repeat of an earlier identical event (an earlier scale to 4) updates only its series'
+    // lastObservedTime, not eventTime or lastTimestamp.
+    type Ev = { reason: string; message: string; lastTimestamp?: string; eventTime?: string; series?: { lastObservedTime?: string } };
     const events = (JSON.parse(kubectl("get", "events", "--field-selector", "involvedObject.kind=Deployment,involvedObject.name=bun-k8s,reason=ScalingReplicaSet", "-o", "json").stdout) as { items: Ev[] }).items;
-    const scaledTo4 = events.filter((e) => / to 4( |$)/.test(e.message) && Date.parse(e.lastTimestamp ?? e.eventTime ?? "") >= since - 1000);
+    const scaledTo4 = events.filter((e) => / to 4( |$)/.test(e.message) && Date.parse(e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? "") >= since - 1000);
     expect(scaledTo4.length).toBeGreaterThan(0);
     // The HPA owns the count: at low CPU it removes one pod a minute (kustomize/base/hpa.yaml),
     // and it may do so before the rollout wait returns.
