@@ -41,6 +41,8 @@ export const NETWORK = {
   /** First address of the service range: the `kubernetes` Service. */
   apiServiceIp: "10.96.0.1",
   dnsServiceIp: "10.96.0.10",
+  /** Addresses kube-router's allocator gives Services of type LoadBalancer (16, private, unused here). */
+  loadBalancerCidr: "10.250.0.0/28",
   clusterDomain: "cluster.local",
   bridge: "bunk8s0",
 } as const;

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:f
 import { join, resolve } from "node:path";
 import { buildBinaries, buildImages, importImages } from "./build";
 import { configPath, kubeconfigPath, writeConfigs } from "./configs";
-import { enableForwarding, podPids, removeIpsets, removeIptables, removeLinksAndNamespaces, removePodCgroups } from "./network";
+import { enableForwarding, podPids, routeLoadBalancerAddresses, removeIpsets, removeIptables, removeLinksAndNamespaces, removePodCgroups } from "./network";
 import { ensurePki, pki } from "./pki";
 import { logTail, running, startDaemon, stopDaemon, stopPid, until } from "./processes";
 import { BUSYBOX_IMAGE, COREDNS_IMAGE, LOCAL_PATH_PROVISIONER_IMAGE } from "./versions";
@@ -180,12 +180,20 @@ async function up() {
   );
 
   // kube-router looks its node up once at start and exits when it is not registered yet.
-  step("kube-router (NetworkPolicy)");
-  startDaemon("kube-router", [
-    bin["kube-router"], `--kubeconfig=${kubeconfigPath("kube-router")}`, `--hostname-override=${NODE_NAME}`,
-    "--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false",
-    `--service-cluster-ip-range=${NETWORK.serviceCidr}`, "--metrics-port=0", "--v=1",
-  ]);
+  // Its load-balancer allocator is what a cloud provider does for type LoadBalancer: it writes an
+  // address from the range into the Service's status (kube-proxy then routes it). The allocator
+  // takes a Lease named after its "pod", which a host process names through the environment.
+  step("kube-router (NetworkPolicy, LoadBalancer addresses)");
+  startDaemon(
+    "kube-router",
+    [
+      bin["kube-router"], `--kubeconfig=${kubeconfigPath("kube-router")}`, `--hostname-override=${NODE_NAME}`,
+      "--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false",
+      "--run-loadbalancer=true", `--loadbalancer-ip-range=${NETWORK.loadBalancerCidr}`,
+      `--service-cluster-ip-range=${NETWORK.serviceCidr}`, "--metrics-port=0", "--v=1",
+    ],
+    { POD_NAME: `kube-router-${NODE_NAME}`, POD_NAMESPACE: "kube-system" },
+  );
   await until("kube-router's /healthz", () => httpOk("http://127.0.0.1:20244/healthz"), 60_000, "kube-router");
 
   step("add-ons: CoreDNS, local-path provisioner, metrics-server");
@@ -200,6 +208,9 @@ async function up() {
       throw new Error(`${ns}/${name} did not become ready:\n${r.stderr}\n${pods}\n${events}\nkubelet:\n${logTail("kubelet")}`);
     }
   }
+
+  step(`route LoadBalancer addresses (${NETWORK.loadBalancerCidr}) to the pod bridge`);
+  routeLoadBalancerAddresses();
 
   step(`kube context ${CONTEXT} in ${userKubeconfig()}`);
   selectContext(ip);

@@ -24,6 +24,15 @@ export function enableForwarding() {
   }
 }
 
+/**
+ * LoadBalancer addresses exist only in kube-proxy's rules; a route makes the host send them
+ * somewhere those rules see them, whatever its default route is. Removed with the bridge.
+ */
+export function routeLoadBalancerAddresses() {
+  const r = sh(["ip", "route", "replace", NETWORK.loadBalancerCidr, "dev", NETWORK.bridge]);
+  if (r.exitCode !== 0) throw new Error(`ip route replace ${NETWORK.loadBalancerCidr} dev ${NETWORK.bridge}: ${r.stderr.toString().trim()}`);
+}
+
 const OURS = /^(KUBE-|CNI-|KUBE-ROUTER-|KUBE-NWPLCY-|KUBE-POD-FW-|KUBE-SRC-|KUBE-DST-)/;
 
 /** Removes every rule that jumps to one of our chains, then the chains, in each table. */

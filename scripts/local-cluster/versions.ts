@@ -20,9 +20,9 @@ export const KUBERNETES_VERSION = "v1.34.4";
 export const ETCD_VERSION = "v3.6.16";
 
 /**
- * kube-router, run on the host for NetworkPolicy only (--run-firewall=true --run-router=false
- * --run-service-proxy=false). v2.1.0 is the only v2 release the proxy serves. Its own
- * advisories: GO-2026-4724 (service proxy trusts external/LB IPs, fixed 2.8.0) and GO-2026-5653
+ * kube-router, run on the host for NetworkPolicy and LoadBalancer addresses (--run-firewall=true
+ * --run-loadbalancer=true --run-router=false --run-service-proxy=false). v2.1.0 is the only v2
+ * release the proxy serves. Its own advisories: GO-2026-4724 (service proxy trusts external/LB IPs, fixed 2.8.0) and GO-2026-5653
  * (GoBGP gRPC port exposed, fixed 2.9.0) concern the proxy and router controllers, which are
  * not run; GO-2026-5354 starts at 2.7.0. Vulnerable dependencies are raised in its go.mod.
  */

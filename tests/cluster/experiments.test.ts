@@ -4,6 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { APP_SELECTOR } from "../../scripts/lib/cluster-settings";
+import { NETWORK } from "../../scripts/lib/local-cluster";
 import { startTraffic } from "../../scripts/lib/e2e/client";
 import { ENABLED, ROOT, URL_BASE, figure, isReady, kubectl, kubectlAsync, onPod, pods, readyPods, sh, task, waitFor, type PodJson } from "./cluster";
 
@@ -205,6 +206,37 @@ describe.skipIf(!ENABLED)("experiments on the real cluster", () => {
     expect(totals.errors).toEqual([]);
     expect(totals.failed).toBe(0);
     figure("drain on one node", `1 of 2 pods evicted, the 2nd refused by the PDB; ${totals.ok}/${totals.sent} requests answered, 0 failed`);
+  });
+
+  test("LoadBalancer (lesson 11): kube-router's allocator gives an address that serves; a class nobody implements stays <pending>", async () => {
+    const { loadBalancerCidr } = NETWORK;
+    const inRange = (ip: string) => ip.startsWith(loadBalancerCidr.split(".").slice(0, 3).join(".") + ".") && Number(ip.split(".")[3]) < 16;
+    kubectl("delete", "service", "lb-test", "lb-test-other-class", "--ignore-not-found");
+    try {
+      expect(kubectl("expose", "deployment", "bun-k8s", "--name", "lb-test", "--type", "LoadBalancer", "--port", "80", "--target-port", "http").code).toBe(0);
+      let ip = "";
+      const seconds = await waitFor("an EXTERNAL-IP for lb-test", () => {
+        ip = kubectl("get", "service", "lb-test", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}").stdout.trim();
+        return ip !== "";
+      }, 60_000);
+      expect(inRange(ip)).toBe(true);
+      figure("LoadBalancer address assigned", `${ip} after ${seconds.toFixed(1)} s`);
+      // kube-proxy programs the address a moment after the status is written.
+      await waitFor(`http://${ip}/ answering`, async () => (await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(3000) })).ok, 30_000);
+      // A class is a claim on a controller: kube-router takes only its own and the default.
+      const other = {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "lb-test-other-class" },
+        spec: { type: "LoadBalancer", loadBalancerClass: "example.com/no-such-controller", selector: { "app.kubernetes.io/name": "bun-k8s" }, ports: [{ port: 80, targetPort: "http" }] },
+      };
+      expect(sh(["kubectl", "--context", process.env.KUBE_CONTEXT ?? "bun-k8s-local", "apply", "-f", "-"], { stdin: JSON.stringify(other) }).code).toBe(0);
+      await Bun.sleep(10_000);
+      expect(kubectl("get", "service", "lb-test-other-class", "-o", "jsonpath={.status.loadBalancer.ingress}").stdout.trim()).toBe("");
+      expect(kubectl("get", "service", "lb-test-other-class").stdout).toContain("<pending>");
+    } finally {
+      kubectl("delete", "service", "lb-test", "lb-test-other-class", "--ignore-not-found");
+    }
   });
 
   test("rollback: after a code change and a redeploy, task rollback serves the previous code", async () => {
