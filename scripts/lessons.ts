@@ -11,8 +11,12 @@
 // they get a kubeconfig of their own whose only context is the local cluster's, and a relay from
 // 127.0.0.1:8080 to its NodePort 30080, which is what kind's port mapping does. The output of each
 // lesson is in .artifacts/lessons/NN.log. Without a cluster it skips with the reason (CI=true: fails).
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+//
+// Lessons edit files and undo the edits with git. They run in a copy of this checkout (its files
+// as they are now, committed in a repository of its own, node_modules linked), so the runner's
+// clean-up after a lesson can never undo an edit you are making here meanwhile.
+import { appendFileSync, cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { kindSettings, ROOT } from "./lib/cluster-settings";
 import { Kube } from "./lib/kube";
 import { lessonPassed, relay, runLesson, type LessonReport } from "./lib/lesson-runner";
@@ -42,9 +46,27 @@ if (args.includes("--list")) {
 
 const OUT = join(ROOT, ".artifacts", "lessons");
 const KUBECONFIG = join(OUT, "kubeconfig");
+const TREE = join(OUT, "tree");
 const kindUrl = kindSettings().url ?? "http://127.0.0.1:8080";
 const LOCAL_NODE_PORT = kindSettings().nodePort ?? 30080;
-const APP_URL = kindUrl;
+
+/** This checkout's files (tracked and untracked, not ignored) and its last image build, in TREE. */
+function copyTree() {
+  const list = Bun.spawnSync(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, stdout: "pipe" });
+  const files = list.stdout.toString().split("\0").filter((f) => f && existsSync(join(ROOT, f)));
+  for (const f of files) {
+    mkdirSync(dirname(join(TREE, f)), { recursive: true });
+    cpSync(join(ROOT, f), join(TREE, f), { verbatimSymlinks: true });
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(TREE, "node_modules"));
+  if (existsSync(join(ROOT, ".artifacts", "image"))) cpSync(join(ROOT, ".artifacts", "image"), join(TREE, ".artifacts", "image"), { recursive: true });
+  const git = (...a: string[]) => Bun.spawnSync(["git", "-c", "user.name=test:lessons", "-c", "user.email=lessons@localhost", ...a], { cwd: TREE, stdout: "ignore", stderr: "pipe" });
+  for (const argv of [["init", "-q"], ["add", "-A"], ["commit", "-qm", "the checkout the lessons run in"]]) {
+    const r = git(...argv);
+    if (r.exitCode !== 0) throw new Error(`git ${argv.join(" ")} in ${TREE}: ${r.stderr.toString().trim()}`);
+  }
+  return files.length;
+}
 
 function fail(reason: string): never {
   if (CI) {
@@ -60,6 +82,7 @@ if (view.exitCode !== 0) fail(`no kube context ${CONTEXT} (start the local clust
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 writeFileSync(KUBECONFIG, view.stdout, { mode: 0o600 });
+const copied = copyTree();
 
 const env: Record<string, string | undefined> = {
   ...process.env,
@@ -84,7 +107,7 @@ try {
 }
 
 async function deploy(log: string) {
-  const proc = Bun.spawn([process.execPath, "run", "scripts/k8s.ts", "deploy", "kind", "--skip-build"], { cwd: ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, "run", "scripts/k8s.ts", "deploy", "kind", "--skip-build"], { cwd: TREE, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   appendFileSync(log, out + err);
   if (code !== 0) throw new Error(`task deploy (k8s.ts deploy kind --skip-build) failed, exit ${code}: ${(err || out).trim().split("\n").slice(-5).join("\n")}`);
@@ -93,22 +116,23 @@ async function deploy(log: string) {
 const t0 = performance.now();
 const setupLog = join(OUT, "reset.log");
 const say = (line: string) => appendFileSync(setupLog, `${line}\n`);
-console.log(`test:lessons: ${lessons.length} lesson(s) on context ${CONTEXT}, ${kindUrl} relayed to NodePort ${LOCAL_NODE_PORT}; logs in .artifacts/lessons/`);
-// The state every lesson starts from: the files as committed and the stack deployed from them.
-let start = await snapshot(kube);
-await resetStack(kube, start, { appUrl: APP_URL, deploy: () => deploy(setupLog), log: say });
-start = await snapshot(kube);
+console.log(`test:lessons: ${lessons.length} lesson(s) on context ${CONTEXT}, ${kindUrl} relayed to NodePort ${LOCAL_NODE_PORT}, in a copy of this checkout (${copied} files); logs in .artifacts/lessons/`);
+const reset = (log: (line: string) => void, file: string) => resetStack(kube, start, { tree: TREE, appUrl: kindUrl, deploy: () => deploy(file), log });
+// The state every lesson starts from: the files of the copy and the stack deployed from them.
+let start = await snapshot(kube, TREE);
+await reset(say, setupLog);
+start = await snapshot(kube, TREE);
 
 const reports: LessonReport[] = [];
 for (const lesson of lessons) {
   const log = join(OUT, `${lesson.number}.log`);
   const write = (line: string) => appendFileSync(log, `${line}\n`);
   write(`# ${lesson.path}: ${lesson.title}`);
-  const report = await runLesson(lesson, { env, outDir: join(OUT, lesson.number), log: write });
+  const report = await runLesson(lesson, { env, cwd: TREE, outDir: join(OUT, lesson.number), log: write });
   try {
-    report.mess.push(...leftovers(start, await snapshot(kube)));
+    report.mess.push(...leftovers(start, await snapshot(kube, TREE)));
     write(`-- reset (${report.mess.length ? `left behind: ${report.mess.join("; ")}` : "nothing left behind"})`);
-    await resetStack(kube, start, { appUrl: APP_URL, deploy: () => deploy(log), log: write });
+    await reset(write, log);
   } catch (err) {
     report.error ??= `reset after the lesson: ${err instanceof Error ? err.message : String(err)}`;
   }

@@ -79,7 +79,9 @@ export class LessonShell {
   async run(text: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ output: string; code: number }> {
     const id = ++this.n;
     const file = join(this.outDir, `${id}.out`);
-    this.send(`{ ${text}\n} </dev/null >'${file}' 2>&1; echo "${DONE} ${id} $?"\n`);
+    // `jobs` after each command reaps finished jobs, as an interactive shell does before each
+    // prompt; without it a job killed with `kill %1` keeps its number and the next one is %2.
+    this.send(`{ ${text}\n} </dev/null >'${file}' 2>&1; __rc=$?; jobs >/dev/null 2>&1; echo "${DONE} ${id} $__rc"\n`);
     const marker = new RegExp(`${DONE} ${id} (\\d+)\\n`);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -158,11 +160,13 @@ export async function runCommand(shell: LessonShell, command: LessonCommand): Pr
   // Only curl's status needs the command changed: the rest runs exactly as the page says.
   const text = e?.status != null ? command.text.replace(/^curl\b/, "__status_curl") : command.text;
   const t0 = performance.now();
-  const deadline = Date.now() + (e?.withinSeconds ?? 0) * 1000;
+  let deadline = 0;
   let attempts = 0;
   for (;;) {
     attempts++;
     const { output, code } = await shell.run(text);
+    // `within` counts from the end of the first try: a command may sleep before it looks.
+    if (attempts === 1) deadline = Date.now() + (e?.withinSeconds ?? 0) * 1000;
     // After the run: the command may set a variable its own expectation names.
     if (e && attempts === 1) e = await expandVariables(shell, e);
     const problems = [...(e?.unset ?? []).map((n) => `the expectation names $${n}, which is empty in the lesson's shell`), ...unmet(e, { output, code })];

@@ -1,6 +1,6 @@
 // The state every lesson starts from ("the stack as `task deploy` leaves it"), how to see what a
 // lesson left behind, and how to put it back. Used by scripts/lessons.ts between lessons.
-import { APP_DEPLOYMENT, APP_HPA, APP_SELECTOR, REDIS_DEPLOYMENT, ROOT } from "./cluster-settings";
+import { APP_DEPLOYMENT, APP_HPA, APP_SELECTOR, REDIS_DEPLOYMENT } from "./cluster-settings";
 import { Kube, podReady, restartCount, type Pod, type PodList } from "./kube";
 
 /** Kinds whose extra objects are a lesson's leftovers, not side effects a learner is told to expect. */
@@ -36,8 +36,8 @@ async function names(kube: Kube, kinds: string[], selector?: string): Promise<Se
   return new Set(out.split("\n").filter(Boolean));
 }
 
-function gitStatus(): Set<string> {
-  const r = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=all"], { cwd: ROOT, stdout: "pipe" });
+function gitStatus(tree: string): Set<string> {
+  const r = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=all"], { cwd: tree, stdout: "pipe" });
   return new Set(r.stdout.toString().split("\n").filter(Boolean));
 }
 
@@ -48,7 +48,8 @@ async function appTemplate(kube: Kube): Promise<string> {
   return JSON.stringify(t);
 }
 
-export async function snapshot(kube: Kube): Promise<StackSnapshot> {
+/** The cluster's state and the files of `tree`, the checkout the lessons run in. */
+export async function snapshot(kube: Kube, tree: string): Promise<StackSnapshot> {
   const pods = await kube.json<{ items: Array<Pod & { metadata: { ownerReferences?: unknown[] } }> }>(["get", "pods"]);
   const nodes = await kube.json<{ items: Array<{ metadata: { name: string }; spec: { unschedulable?: boolean } }> }>(["get", "nodes"], { namespaced: false });
   return {
@@ -57,7 +58,7 @@ export async function snapshot(kube: Kube): Promise<StackSnapshot> {
     barePods: pods.items.filter((p) => !p.metadata.ownerReferences?.length).map((p) => p.metadata.name),
     cordoned: nodes.items.filter((n) => n.spec.unschedulable).map((n) => n.metadata.name),
     appTemplate: await appTemplate(kube),
-    files: gitStatus(),
+    files: gitStatus(tree),
   };
 }
 
@@ -89,11 +90,11 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
 export async function resetStack(
   kube: Kube,
   start: StackSnapshot,
-  options: { appUrl: string; deploy: () => Promise<void>; log: (line: string) => void },
+  options: { tree: string; appUrl: string; deploy: () => Promise<void>; log: (line: string) => void },
 ): Promise<void> {
-  const now = await snapshot(kube);
+  const now = await snapshot(kube, options.tree);
   const restore = [...now.files].filter((f) => !start.files.has(f) && /^ M /.test(f)).map((f) => f.slice(3));
-  if (restore.length) Bun.spawnSync(["git", "checkout", "--", ...restore], { cwd: ROOT });
+  if (restore.length) Bun.spawnSync(["git", "checkout", "--", ...restore], { cwd: options.tree });
   for (const n of now.cordoned) if (!start.cordoned.includes(n)) await kube.out(["uncordon", n], { namespaced: false });
   const extra = [...now.objects].filter((o) => !start.objects.has(o));
   extra.push(...now.barePods.filter((p) => !start.barePods.includes(p)).map((p) => `pod/${p}`));

@@ -120,6 +120,14 @@ describe("the shell a lesson runs in (real bash)", () => {
     expect(await shell.backgroundJobs()).toHaveLength(1);
     await shell.run("kill %1; wait");
     expect(await shell.backgroundJobs()).toEqual([]);
+    // As in a terminal, the next job is %1 again once the killed one is gone.
+    await shell.run("sleep 31 & sleep 0.1");
+    await shell.run("kill %1");
+    await Bun.sleep(100);
+    await shell.run("sleep 32 & sleep 0.1");
+    expect((await shell.run("kill %1")).code).toBe(0);
+    await Bun.sleep(100);
+    expect(await shell.backgroundJobs()).toEqual([]);
     await expect(shell.run("sleep 5", 300)).rejects.toThrow(/timed out after 0.3 s/);
   });
 });
