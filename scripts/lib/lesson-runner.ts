@@ -81,7 +81,9 @@ export class LessonShell {
     const file = join(this.outDir, `${id}.out`);
     // `jobs` after each command reaps finished jobs, as an interactive shell does before each
     // prompt; without it a job killed with `kill %1` keeps its number and the next one is %2.
-    this.send(`{ ${text}\n} </dev/null >'${file}' 2>&1; __rc=$?; jobs >/dev/null 2>&1; echo "${DONE} ${id} $__rc"\n`);
+    // After a kill, the moment a person takes to type the next command lets the job exit first.
+    const settle = /\bkill\b/.test(text) ? "sleep 0.5; " : "";
+    this.send(`{ ${text}\n} </dev/null >'${file}' 2>&1; __rc=$?; ${settle}jobs >/dev/null 2>&1; echo "${DONE} ${id} $__rc"\n`);
     const marker = new RegExp(`${DONE} ${id} (\\d+)\\n`);
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -123,7 +123,6 @@ describe("the shell a lesson runs in (real bash)", () => {
     // As in a terminal, the next job is %1 again once the killed one is gone.
     await shell.run("sleep 31 & sleep 0.1");
     await shell.run("kill %1");
-    await Bun.sleep(100);
     await shell.run("sleep 32 & sleep 0.1");
     expect((await shell.run("kill %1")).code).toBe(0);
     await Bun.sleep(100);
