@@ -117,7 +117,9 @@ const t0 = performance.now();
 const setupLog = join(OUT, "reset.log");
 const say = (line: string) => appendFileSync(setupLog, `${line}\n`);
 console.log(`test:lessons: ${lessons.length} lesson(s) on context ${CONTEXT}, ${kindUrl} relayed to NodePort ${LOCAL_NODE_PORT}, in a copy of this checkout (${copied} files); logs in .artifacts/lessons/`);
-const reset = (log: (line: string) => void, file: string) => resetStack(kube, start, { tree: TREE, appUrl: kindUrl, deploy: () => deploy(file), log });
+// The reset checks the NodePort itself: the relay is for the lessons' own commands.
+const reset = (log: (line: string) => void, file: string) =>
+  resetStack(kube, start, { tree: TREE, appUrl: `http://127.0.0.1:${LOCAL_NODE_PORT}`, deploy: () => deploy(file), log });
 // The state every lesson starts from: the files of the copy and the stack deployed from them.
 let start = await snapshot(kube, TREE);
 await reset(say, setupLog);

@@ -76,8 +76,14 @@ export function leftovers(before: StackSnapshot, after: StackSnapshot): string[]
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`reset: timed out waiting for ${what}`);
+  let last = "";
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      last = `: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (Date.now() > deadline) throw new Error(`reset: timed out waiting for ${what}${last}`);
     await Bun.sleep(1000);
   }
 }
@@ -123,5 +129,7 @@ export async function resetStack(
     120_000,
   );
   // A new pod reaches the NetworkPolicy's ipsets a moment after it is ready.
-  await waitUntil(`${options.appUrl}/visits/count answering 200`, async () => (await fetch(`${options.appUrl}/visits/count`, { signal: AbortSignal.timeout(2000) })).ok, 120_000);
+  // A new connection each time: a kept-alive one may lead to a pod that is gone.
+  const answers = async () => (await fetch(`${options.appUrl}/visits/count`, { headers: { connection: "close" }, signal: AbortSignal.timeout(2000) })).ok;
+  await waitUntil(`${options.appUrl}/visits/count answering 200`, answers, 120_000);
 }
