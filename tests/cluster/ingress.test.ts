@@ -57,9 +57,9 @@ describe.skipIf(!ENABLED)("Ingress through the local cluster's Traefik (lesson 2
     expect(row.slice(0, 5)).toEqual(["bun-k8s", "traefik", HOST, "127.0.0.1", "80"]);
   });
 
-  test("a path the app does not have is the app's 404; another host is the controller's", async () => {
-    const app404 = await through("/no-such-page", HOST);
-    expect({ status: app404.status, body: await app404.json() }).toEqual({ status: 404, body: { error: "not found" } });
+  test("a key the app does not have is the app's 404; another host is the controller's", async () => {
+    const app404 = await through("/kv/no-such-key", HOST);
+    expect({ status: app404.status, body: await app404.json() }).toEqual({ status: 404, body: { error: "key not found", detail: { key: "no-such-key" } } });
     const wrongHost = await through("/info", "nope.localtest.me");
     expect({ status: wrongHost.status, body: await wrongHost.text() }).toEqual({ status: 404, body: CONTROLLER_404 });
   });
