@@ -52,6 +52,8 @@ export const PORTS = {
   etcdClient: 2379,
   etcdPeer: 2380,
   kubelet: 10250,
+  /** Traefik's HTTP entry point, the local cluster's ingress controller (on 127.0.0.1 only). */
+  ingressHttp: 8081,
 } as const;
 
 /** The machine's primary IPv4 address (source of the default route): the node's InternalIP. */

@@ -8,8 +8,9 @@
 //
 // Host processes in the manner of Kubernetes' hack/local-up-cluster.sh: etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler, a kubelet on its own containerd (Debian's, with runc),
-// kube-proxy (iptables) and kube-router enforcing NetworkPolicy; CoreDNS, metrics-server and the
-// local-path provisioner run as pods. Linux and root only.
+// kube-proxy (iptables), kube-router enforcing NetworkPolicy and Traefik as the ingress controller
+// (http://127.0.0.1:8081); CoreDNS, metrics-server and the local-path provisioner run as pods.
+// Linux and root only.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildBinaries, buildImages, importImages } from "./build";
@@ -21,7 +22,7 @@ import { BUSYBOX_IMAGE, COREDNS_IMAGE, LOCAL_PATH_PROVISIONER_IMAGE } from "./ve
 import { CONTEXT, CLUSTER_NAME, NETWORK, NODE_NAME, PATHS, PORTS, RUN_DIR, STATE_DIR, nodeIp, userKubeconfig } from "../lib/local-cluster";
 
 const ROOT = resolve(import.meta.dir, "../..");
-const DAEMONS = ["containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kube-router"];
+const DAEMONS = ["containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kube-router", "traefik"];
 const ADDONS = join(import.meta.dir, "addons");
 
 const t0 = performance.now();
@@ -196,6 +197,9 @@ async function up() {
   );
   await until("kube-router's /healthz", () => httpOk("http://127.0.0.1:20244/healthz"), 60_000, "kube-router");
 
+  step(`Traefik (ingress controller, IngressClass traefik) on ${INGRESS_URL}`);
+  await startIngressController(bin.traefik);
+
   step("add-ons: CoreDNS, local-path provisioner, metrics-server");
   applyAddon("coredns.yaml");
   applyAddon("local-path.yaml");
@@ -233,6 +237,32 @@ async function up() {
   console.log(`\nlocal cluster up in ${elapsed()}: context ${CONTEXT}, node ${NODE_NAME} (${ip}), app on ${appUrl}/`);
 }
 
+export const INGRESS_URL = `http://127.0.0.1:${PORTS.ingressHttp}`;
+
+/**
+ * Traefik on the host with its Kubernetes Ingress provider: it reads Ingresses of the class
+ * traefik and proxies to the Services' endpoints (pod addresses, which the node reaches over
+ * the bridge). Its entry point listens on loopback only: nothing off this machine reaches it.
+ */
+export async function startIngressController(traefik: string) {
+  applyAddon("traefik.yaml");
+  startDaemon("traefik", [
+    traefik,
+    `--entryPoints.web.address=127.0.0.1:${PORTS.ingressHttp}`,
+    "--providers.kubernetesIngress=true",
+    "--providers.kubernetesIngress.ingressClass=traefik",
+    // The address `kubectl get ingress` shows (Traefik writes it into each Ingress's status).
+    "--providers.kubernetesIngress.ingressEndpoint.ip=127.0.0.1",
+    // Offline: no update check, no usage report.
+    "--global.checkNewVersion=false", "--global.sendAnonymousUsage=false",
+    "--log.level=INFO", "--log.noColor=true",
+    // One line per request in logs/traefik.log, ending with the pod address it went to.
+    "--accessLog=true",
+  ], { KUBECONFIG: kubeconfigPath("traefik") });
+  // Any answer will do: with no Ingress yet, Traefik answers 404 itself.
+  await until(`Traefik answering on ${INGRESS_URL}`, async () => (await fetch(INGRESS_URL, { signal: AbortSignal.timeout(2000) })).status > 0, 60_000, "traefik");
+}
+
 function selectContext(ip: string) {
   const kc = userKubeconfig();
   mkdirSync(resolve(kc, ".."), { recursive: true });
@@ -263,7 +293,8 @@ function unmountUnder(...prefixes: string[]) {
 }
 
 async function down() {
-  step("stop the node: kube-router, kube-proxy, kubelet");
+  step("stop the node: traefik, kube-router, kube-proxy, kubelet");
+  await stopDaemon("traefik");
   await stopDaemon("kube-router");
   await stopDaemon("kube-proxy");
   await stopDaemon("kubelet");

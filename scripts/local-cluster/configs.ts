@@ -43,6 +43,7 @@ export function writeConfigs(nodeIp: string) {
     ["kubelet", "kubelet-client"],
     ["kube-proxy", "kube-proxy"],
     ["kube-router", "kube-router"],
+    ["traefik", "traefik"],
   ] as const) {
     write(kubeconfigPath(who), kubeconfig(who, server, cert));
   }

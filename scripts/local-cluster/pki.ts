@@ -77,6 +77,7 @@ export const IDENTITIES = (nodeIp: string): Identity[] => [
   { name: "scheduler", cn: "system:kube-scheduler", usage: "client" },
   { name: "kube-proxy", cn: "system:kube-proxy", usage: "client" },
   { name: "kube-router", cn: "system:kube-router", usage: "client" },
+  { name: "traefik", cn: "system:traefik", usage: "client" },
   { name: "kubelet-client", cn: `system:node:${NODE_NAME}`, org: "system:nodes", usage: "client" },
   { name: "kubelet-serving", cn: `system:node:${NODE_NAME}`, org: "system:nodes", usage: "server", sans: [`DNS:${NODE_NAME}`, `IP:${nodeIp}`, "IP:127.0.0.1"] },
   { name: "front-proxy-client", cn: "front-proxy-client", usage: "client", ca: "front-proxy-ca" },

@@ -47,6 +47,27 @@ export const METRICS_SERVER_VERSION = "v0.7.2";
  */
 export const LOCAL_PATH_PROVISIONER_VERSION = "v0.0.30";
 
+/**
+ * Traefik, run on the host as the cluster's ingress controller (Kubernetes Ingress provider,
+ * IngressClass `traefik`). v3.7.13 is the newest the proxy serves. It was not checked with
+ * govulncheck (neither it nor the vulnerability database is on this machine). Three changes
+ * from upstream's build, each because the proxy does not serve a module (see its go.mod):
+ * its nested module dynamic/ext comes from the wrapper, its fork of go-http-auth is the
+ * 2020 commit Traefik pinned until 2026-08 (used by the basic and digest auth middlewares, which
+ * this cluster does not configure), and the ACME DNS-01 providers below are left out.
+ */
+export const TRAEFIK_VERSION = "v3.7.13";
+
+/**
+ * lego's DNS-01 providers whose SDKs the module proxy does not serve (403 for every version):
+ * removed from lego's provider registry for the build (build/go.ts, withoutDnsProviders).
+ * The cluster is offline, so no ACME challenge could run anyway.
+ */
+export const TRAEFIK_UNSERVED_DNS_PROVIDERS = [
+  "alidns", "aliesa", "azion", "dnsimple", "edgedns", "edgeone", "huaweicloud",
+  "oraclecloud", "regfish", "sakuracloud", "tencentcloud", "ucloud", "yandexcloud",
+] as const;
+
 /** The pause program is our own (build/go/pause); the version is only the tag's. */
 export const PAUSE_VERSION = "3.10";
 

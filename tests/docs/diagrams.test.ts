@@ -18,6 +18,7 @@ const BUNDLE = join(ROOT, "node_modules/mermaid/dist/mermaid.min.js");
 const EXPECTED = [
   "docs/README.md", "docs/01-desired-state.md", "docs/03-deployments.md", "docs/11-service-types.md",
   "docs/08-rolling-updates.md", "docs/09-autoscaling.md", "docs/14-shared-state.md", "docs/18-graceful-shutdown.md",
+  "docs/24-ingress.md",
 ];
 
 test("the pages that need a diagram have one", () => {

@@ -10,12 +10,14 @@
 // host's go (>= 1.21) runs that exact toolchain, fetched once from the module proxy. The module
 // and build caches are CACHE_DIR/go/{mod,build}, so one directory holds everything the cluster
 // build has downloaded or compiled, and removing it gives a cold build.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as V from "../versions";
 import { log, record, removeStaleScratch, run, scratchDir, sha256, withLock, writeFileAtomic } from "./util";
 
 export const GO_DIR = join(import.meta.dir, "go");
+/** Inside a wrapper: the copies of edited modules, present only while that wrapper builds. */
+const EDITED_DIR = ".edited";
 
 export interface GoTarget {
   /** The wrapper directory under go/. */
@@ -27,6 +29,20 @@ export interface GoTarget {
   packages: Record<string, string>;
   /** -X settings; the value may use {buildDate}: the pinned module version's commit time. */
   vars?: Record<string, string>;
+  /** Upstream files changed for the build only (a copy of the module replaces it, see editedModFile). */
+  edits?: SourceEdit[];
+}
+
+/**
+ * Lines removed from one file of a module in the wrapper's build list. Every pattern must match,
+ * so a version bump that changes the file fails the build instead of silently building it whole.
+ */
+export interface SourceEdit {
+  module: string;
+  /** Path inside the module. */
+  file: string;
+  /** Each match of a pattern (multiline, with the g flag) is deleted; it must match `times` times. */
+  remove: { pattern: RegExp; times: number }[];
 }
 
 const K8S_VERSION_VARS = (() => {
@@ -92,6 +108,18 @@ export const TARGETS = {
     packages: { "local-path-provisioner": "github.com/rancher/local-path-provisioner" },
     vars: { "main.VERSION": V.LOCAL_PATH_PROVISIONER_VERSION },
   },
+  traefik: {
+    name: "traefik",
+    module: "github.com/traefik/traefik/v3",
+    version: V.TRAEFIK_VERSION,
+    packages: { traefik: "github.com/traefik/traefik/v3/cmd/traefik" },
+    // What its Makefile sets.
+    vars: {
+      "github.com/traefik/traefik/v3/pkg/version.Version": V.TRAEFIK_VERSION,
+      "github.com/traefik/traefik/v3/pkg/version.BuildDate": "{buildDate}",
+    },
+    edits: [withoutDnsProviders("github.com/go-acme/lego/v5", V.TRAEFIK_UNSERVED_DNS_PROVIDERS)],
+  },
   pause: {
     name: "pause",
     version: V.PAUSE_VERSION,
@@ -99,6 +127,22 @@ export const TARGETS = {
     vars: { "main.version": V.PAUSE_VERSION },
   },
 } satisfies Record<string, GoTarget>;
+
+/**
+ * lego's registry of ACME DNS-01 providers imports every provider's package; leaving a provider
+ * out of it leaves its SDK out of the build (asking for it then fails as an unknown provider).
+ */
+function withoutDnsProviders(legoModule: string, providers: readonly string[]): SourceEdit {
+  const names = providers.join("|");
+  return {
+    module: legoModule,
+    file: "providers/dns/zz_gen_dns_providers.go",
+    remove: [
+      { pattern: new RegExp(`^\\t"${legoModule.replaceAll(".", "\\.")}/providers/dns/(?:${names})"\\n`, "gm"), times: providers.length },
+      { pattern: new RegExp(`^\\tcase [^\\n]+:\\n\\t\\treturn (?:${names})\\.NewDNSProvider\\(\\)\\n`, "gm"), times: providers.length },
+    ],
+  };
+}
 
 export type GoTargetName = keyof typeof TARGETS;
 
@@ -173,6 +217,42 @@ export function prefetchModules(cacheDir: string): Promise<void> {
   return prefetching;
 }
 
+/**
+ * Copies each edited module out of the module cache into the wrapper's EDITED_DIR, applies the
+ * edits there, and returns a go.mod for `-modfile` in scratch that replaces those modules with
+ * the copies (go build -overlay may not replace files beneath GOMODCACHE). The replacement path
+ * is recorded in the binary's build info, hence relative to the wrapper and free of scratch
+ * names: equal inputs still give equal binaries.
+ */
+async function editedModFile(edits: SourceEdit[], wrapperDir: string, scratch: string, ge: GoEnv): Promise<string> {
+  rmSync(join(wrapperDir, EDITED_DIR), { recursive: true, force: true });
+  const replaces: string[] = [];
+  for (const module of new Set(edits.map((e) => e.module))) {
+    await run([ge.go, "mod", "download", module], { cwd: wrapperDir, env: ge.env });
+    const { Dir, Version } = JSON.parse((await run([ge.go, "list", "-m", "-json", module], { cwd: wrapperDir, env: ge.env })).stdout) as { Dir?: string; Version?: string };
+    if (!Dir) throw new Error(`${module} is not in the module cache after go mod download`);
+    const relativeCopy = `./${EDITED_DIR}/${module.replaceAll("/", "_")}@${Version}`;
+    const copy = join(wrapperDir, relativeCopy);
+    cpSync(Dir, copy, { recursive: true });
+    for (const e of edits.filter((x) => x.module === module)) {
+      const path = join(copy, e.file);
+      let text = readFileSync(path, "utf8");
+      for (const { pattern, times } of e.remove) {
+        const found = text.match(pattern)?.length ?? 0;
+        if (found !== times) throw new Error(`edit of ${module}/${e.file}: ${pattern} matched ${found} times, expected ${times}`);
+        text = text.replace(pattern, "");
+      }
+      rmSync(path, { force: true });
+      writeFileSync(path, text);
+    }
+    replaces.push(`replace ${module} => ${relativeCopy}`);
+  }
+  const modFile = join(scratch, "go.mod");
+  writeFileSync(modFile, `${readFileSync(join(wrapperDir, "go.mod"), "utf8")}\n${replaces.join("\n")}\n`);
+  cpSync(join(wrapperDir, "go.sum"), join(scratch, "go.sum"));
+  return modFile;
+}
+
 export interface BuiltTarget {
   paths: Record<string, string>;
   /** Identifies the inputs; equal keys mean equal binaries. */
@@ -193,8 +273,9 @@ async function buildUnlocked(target: GoTarget, cacheDir: string): Promise<BuiltT
   const binDir = join(cacheDir, "bin");
   const goMod = readFileSync(join(dir, "go.mod"), "utf8");
   checkPin(target, goMod);
-  const sources = readdirSync(dir)
-    .filter((f) => f === "go.mod" || f === "go.sum" || f.endsWith(".go"))
+  // Recursive: a wrapper may hold a local module of its own (traefik's ext/).
+  const sources = (readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => !f.startsWith(`${EDITED_DIR}/`) && (/(?:^|\/)go\.(?:mod|sum)$/.test(f) || f.endsWith(".go")))
     .sort()
     .map((f) => `${f}:${sha256(readFileSync(join(dir, f)))}`);
   const inputs = {
@@ -206,6 +287,7 @@ async function buildUnlocked(target: GoTarget, cacheDir: string): Promise<BuiltT
     go: ge.version,
     goarch: ge.env.GOARCH,
     flags: "-trimpath -s -w CGO_ENABLED=0",
+    ...(target.edits ? { edits: target.edits.map((e) => ({ ...e, remove: e.remove.map((r) => ({ pattern: String(r.pattern), times: r.times })) })) } : {}),
   };
   const key = sha256(JSON.stringify(inputs));
   const stampFile = join(binDir, `.${target.name}.stamp`);
@@ -229,13 +311,15 @@ async function buildUnlocked(target: GoTarget, cacheDir: string): Promise<BuiltT
     const pkgs = Object.entries(target.packages);
     // One `go build` for all of a target's binaries: shared packages are compiled once.
     const out = pkgs.length === 1 ? join(tmp, pkgs[0]![0]) : `${tmp}/`;
-    await run([ge.go, "build", "-trimpath", "-ldflags", ldflags.join(" "), "-o", out, ...pkgs.map(([, p]) => p)], { cwd: dir, env: ge.env });
+    const modFile = target.edits ? [`-modfile=${await editedModFile(target.edits, dir, tmp, ge)}`] : [];
+    await run([ge.go, "build", "-trimpath", ...modFile, "-ldflags", ldflags.join(" "), "-o", out, ...pkgs.map(([, p]) => p)], { cwd: dir, env: ge.env });
     for (const [bin] of pkgs) {
       if (!existsSync(join(tmp, bin))) throw new Error(`go build did not produce ${bin} (it names binaries after the package path)`);
     }
     for (const [bin] of pkgs) renameSync(join(tmp, bin), paths[bin]!);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(join(dir, EDITED_DIR), { recursive: true, force: true });
   }
   writeFileAtomic(stampFile, JSON.stringify({ key, ...inputs, buildDate, builtAt: new Date().toISOString() }, null, 2) + "\n");
   record({ what, action: "built", ms: performance.now() - t0 });

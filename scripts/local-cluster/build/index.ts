@@ -5,7 +5,7 @@
 //   bun run scripts/local-cluster/build/index.ts [binaries|images|all]
 //
 // Binaries (host processes): kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
-// kube-proxy, etcd, kube-router. Images (OCI archives): pause, CoreDNS, metrics-server,
+// kube-proxy, etcd, kube-router, traefik. Images (OCI archives): pause, CoreDNS, metrics-server,
 // local-path-provisioner, busybox (its helper pods), Redis.
 //
 // Everything lives under CACHE_DIR ($BUN_K8S_CLUSTER_CACHE, default /var/cache/bun-k8s-cluster):
@@ -30,12 +30,12 @@ export * from "../versions";
 export const CACHE_DIR = process.env.BUN_K8S_CLUSTER_CACHE ?? "/var/cache/bun-k8s-cluster";
 export const BIN_DIR = join(CACHE_DIR, "bin");
 
-export type BinaryName = "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kubelet" | "kube-proxy" | "etcd" | "kube-router";
+export type BinaryName = "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kubelet" | "kube-proxy" | "etcd" | "kube-router" | "traefik";
 
 /** Builds (or reuses) the host binaries; returns their absolute paths. */
 export async function buildBinaries(): Promise<Record<BinaryName, string>> {
   const paths: Record<string, string> = {};
-  for (const target of [TARGETS.kubernetes, TARGETS.etcd, TARGETS["kube-router"]]) {
+  for (const target of [TARGETS.kubernetes, TARGETS.etcd, TARGETS["kube-router"], TARGETS.traefik]) {
     Object.assign(paths, (await buildGoTarget(target, CACHE_DIR)).paths);
   }
   return paths as Record<BinaryName, string>;
