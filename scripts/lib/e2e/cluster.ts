@@ -256,15 +256,20 @@ export const hpaChecks: Check[] = [
       const hpa = await kube.json<Hpa>(["get", `hpa/${APP_HPA}`]).catch(() => {
         throw new Skip(`no hpa/${APP_HPA} in this namespace`);
       });
-      const start = hpa.status.currentReplicas ?? 0;
-      if (start >= hpa.spec.maxReplicas) throw new Skip(`already at maxReplicas ${hpa.spec.maxReplicas}`);
       // The HPA needs metrics before it can act (metrics-server; about a minute after start).
-      await waitFor(
-        async () => ((await kube.json<Hpa>(["get", `hpa/${APP_HPA}`])).status.currentMetrics ?? []).length > 0,
+      // Its status is empty until its first sync, so the starting count is read after that: a
+      // new HPA's currentReplicas of 0 would make any count look like growth.
+      const synced = await waitFor(
+        async () => {
+          const h = await kube.json<Hpa>(["get", `hpa/${APP_HPA}`]);
+          return (h.status.currentMetrics ?? []).length > 0 && (h.status.currentReplicas ?? 0) > 0 ? h : null;
+        },
         180_000,
         `hpa/${APP_HPA} has no CPU metrics (is metrics-server running? task up installs it)`,
         5000,
       );
+      const start = synced.status.currentReplicas!;
+      if (start >= hpa.spec.maxReplicas) throw new Skip(`already at maxReplicas ${hpa.spec.maxReplicas}`);
       const controller = new AbortController();
       let running = true;
       let stressed = 0;
