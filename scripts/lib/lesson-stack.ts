@@ -1,6 +1,7 @@
 // The state every lesson starts from ("the stack as `task deploy` leaves it"), how to see what a
 // lesson left behind, and how to put it back. Used by scripts/lessons.ts between lessons.
 import { APP_DEPLOYMENT, APP_HPA, APP_SELECTOR, REDIS_DEPLOYMENT } from "./cluster-settings";
+import { waitFor } from "./e2e/client";
 import { Kube, podReady, restartCount, type Pod, type PodList } from "./kube";
 
 /** Kinds whose extra objects are a lesson's leftovers, not side effects a learner is told to expect. */
@@ -74,20 +75,6 @@ export function leftovers(before: StackSnapshot, after: StackSnapshot): string[]
   return mess;
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      last = `: ${err instanceof Error ? err.message : String(err)}`;
-    }
-    if (Date.now() > deadline) throw new Error(`reset: timed out waiting for ${what}${last}`);
-    await Bun.sleep(1000);
-  }
-}
-
 /**
  * Puts the stack back as `task deploy` leaves it: the files, the overlay applied with the last
  * image, a fresh HPA at its minimum, pods without restarts, nothing extra, every node schedulable,
@@ -120,16 +107,16 @@ export async function resetStack(
     await kube.out(["rollout", "restart", `deployment/${APP_DEPLOYMENT}`]);
   }
   for (const d of [APP_DEPLOYMENT, REDIS_DEPLOYMENT]) await kube.out(["rollout", "status", `deployment/${d}`, "--timeout=180s"], { timeoutMs: 200_000 });
-  await waitUntil(
-    `${min} ready app pods and no others`,
+  await waitFor(
     async () => {
       const list = (await kube.json<PodList>(["get", "pods", "-l", APP_SELECTOR])).items;
       return list.length === min && list.every(podReady);
     },
     120_000,
+    `reset: no ${min} ready app pods and no others`,
   );
   // A new pod reaches the NetworkPolicy's ipsets a moment after it is ready.
   // A new connection each time: a kept-alive one may lead to a pod that is gone.
   const answers = async () => (await fetch(`${options.appUrl}/visits/count`, { headers: { connection: "close" }, signal: AbortSignal.timeout(2000) })).ok;
-  await waitUntil(`${options.appUrl}/visits/count answering 200`, answers, 120_000);
+  await waitFor(answers, 120_000, `reset: ${options.appUrl}/visits/count did not answer 200`);
 }
