@@ -159,7 +159,6 @@ export function readyPodsOf(slices: EndpointSliceList): string[] {
   return [...new Set(names)].sort();
 }
 
-/** Pod names the Service currently routes to (ready endpoints). */
 /** The EndpointSlice conditions of `pod` behind `service`, or null when no slice lists it. */
 export async function endpointConditionsOf(kube: Kube, service: string, pod: string) {
   const slices = await kube.json<EndpointSliceList>(["get", "endpointslices", "-l", `kubernetes.io/service-name=${service}`]);
@@ -167,6 +166,7 @@ export async function endpointConditionsOf(kube: Kube, service: string, pod: str
   return endpoint ? { ready: endpoint.conditions?.ready ?? true, serving: endpoint.conditions?.serving ?? true, terminating: endpoint.conditions?.terminating ?? false } : null;
 }
 
+/** Pod names the Service currently routes to (ready endpoints). */
 export async function readyEndpointPods(kube: Kube, service: string): Promise<string[]> {
   return readyPodsOf(await kube.json<EndpointSliceList>(["get", "endpointslices", "-l", `kubernetes.io/service-name=${service}`]));
 }
@@ -178,4 +178,12 @@ export function durationSeconds(text: string): number | null {
   const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(t);
   if (!t || !m) return null;
   return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}
+
+/** A CPU quantity ("250m", "0.5", "2", "1234567n", "12u") in millicores; null if not one. */
+export function cpuMillicores(quantity: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(n|u|m)?$/.exec(quantity.trim());
+  if (!m) return null;
+  const scale = { n: 1e-6, u: 1e-3, m: 1 }[m[2] as "n" | "u" | "m"] ?? 1000;
+  return Number(m[1]) * scale;
 }

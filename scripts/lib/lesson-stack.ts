@@ -2,7 +2,7 @@
 // lesson left behind, and how to put it back. Used by scripts/lessons.ts between lessons.
 import { APP_DEPLOYMENT, APP_HPA, APP_SELECTOR, REDIS_DEPLOYMENT } from "./cluster-settings";
 import { waitFor } from "./e2e/client";
-import { Kube, podReady, restartCount, type Pod, type PodList } from "./kube";
+import { cpuMillicores, Kube, podReady, restartCount, type Pod, type PodList } from "./kube";
 
 /** Kinds whose extra objects are a lesson's leftovers, not side effects a learner is told to expect. */
 const LEFTOVER_KINDS = [
@@ -96,7 +96,11 @@ export async function resetStack(
   // A changed template (kubectl set env ...) survives `kubectl apply`'s merge; a new Deployment does not.
   if (now.appTemplate !== start.appTemplate) await kube.out(["delete", `deployment/${APP_DEPLOYMENT}`, "--wait=true"]);
   // A fresh HPA has no scale-down history to act on, so the count the lesson left goes away now.
+  // It must not see the lesson's load either: metrics-server reports CPU use of the last window,
+  // so right after /stress a new HPA would scale straight back up.
+  const target = await cpuTarget(kube);
   await kube.out(["delete", `hpa/${APP_HPA}`, "--ignore-not-found"]);
+  if (target !== null) await waitForIdleCpu(kube, target, options.log);
   await options.deploy();
   const hpa = await kube.json<{ spec: { minReplicas?: number } }>(["get", `hpa/${APP_HPA}`]);
   const min = hpa.spec.minReplicas ?? 1;
@@ -119,4 +123,46 @@ export async function resetStack(
   // A new connection each time: a kept-alive one may lead to a pod that is gone.
   const answers = async () => (await fetch(`${options.appUrl}/visits/count`, { headers: { connection: "close" }, signal: AbortSignal.timeout(2000) })).ok;
   await waitFor(answers, 120_000, `reset: ${options.appUrl}/visits/count did not answer 200`);
+}
+
+type Hpa = { spec: { metrics?: Array<{ resource?: { name: string; target: { averageUtilization?: number } } }> } };
+
+/** The HPA's CPU target in percent of requests, or null when there is no HPA or no CPU target. */
+async function cpuTarget(kube: Kube): Promise<number | null> {
+  const r = await kube.run(["get", `hpa/${APP_HPA}`, "-o", "json"]);
+  if (r.code !== 0) return null;
+  const hpa = JSON.parse(r.stdout) as Hpa;
+  return hpa.spec.metrics?.find((m) => m.resource?.name === "cpu")?.resource?.target.averageUtilization ?? null;
+}
+
+type PodMetricsList = { items: Array<{ metadata: { name: string }; containers: Array<{ usage: { cpu: string } }> }> };
+type PodRequests = { items: Array<{ metadata: { name: string }; spec: { containers: Array<{ resources?: { requests?: { cpu?: string } } }> } }> };
+
+/** The app pods' CPU use in percent of their requests, as the HPA computes it; null before metrics exist. */
+export async function appCpuUtilization(kube: Kube): Promise<number | null> {
+  const metrics = await kube.run(["get", "pods.metrics.k8s.io", "-l", APP_SELECTOR, "-o", "json"]);
+  if (metrics.code !== 0) return null;
+  const usage = new Map((JSON.parse(metrics.stdout) as PodMetricsList).items.map((p) => [p.metadata.name, p.containers.reduce((n, c) => n + (cpuMillicores(c.usage.cpu) ?? 0), 0)]));
+  let used = 0;
+  let requested = 0;
+  for (const pod of (await kube.json<PodRequests>(["get", "pods", "-l", APP_SELECTOR])).items) {
+    const u = usage.get(pod.metadata.name);
+    if (u === undefined) continue;
+    used += u;
+    requested += pod.spec.containers.reduce((n, c) => n + (cpuMillicores(c.resources?.requests?.cpu ?? "0") ?? 0), 0);
+  }
+  return requested > 0 ? (100 * used) / requested : null;
+}
+
+/** Waits until the app pods use less than half the HPA's target, well inside its 10% tolerance. */
+async function waitForIdleCpu(kube: Kube, target: number, log: (line: string) => void): Promise<void> {
+  let last: number | null = null;
+  const idle = async () => {
+    last = await appCpuUtilization(kube);
+    return last === null || last < target / 2;
+  };
+  if (await idle()) return;
+  log(`reset: app pods at ${Math.round(last ?? 0)}% CPU of requests: waiting for < ${target / 2}% before a new HPA`);
+  await waitFor(idle, 180_000, `reset: app pods still above ${target / 2}% CPU`, 5000);
+  log(`reset: app pods at ${Math.round(last ?? 0)}% CPU`);
 }

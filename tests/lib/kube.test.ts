@@ -1,7 +1,7 @@
 // The pure parts of the kubectl wrapper the cluster checks rely on, on objects shaped like
 // what `kubectl get -o json` returns (discovery.k8s.io/v1 EndpointSlice, v1 Pod).
 import { describe, expect, test } from "bun:test";
-import { Kube, podReady, readyPodsOf, restartCount, type EndpointSliceList, type Pod } from "../../scripts/lib/kube";
+import { cpuMillicores, Kube, podReady, readyPodsOf, restartCount, type EndpointSliceList, type Pod } from "../../scripts/lib/kube";
 
 const endpoint = (name: string, conditions: Record<string, boolean>) => ({
   addresses: [`10.244.1.${name.length}`],
@@ -49,5 +49,18 @@ describe("Kube flags", () => {
     expect(kube.argv(["get", "pods"])).toEqual(["kubectl", "--context", "kind-bun-k8s", "--namespace", "demo", "get", "pods"]);
     expect(kube.argv(["apply", "-k", "kustomize/metrics-server"], false)).toEqual(["kubectl", "--context", "kind-bun-k8s", "apply", "-k", "kustomize/metrics-server"]);
     expect(new Kube().argv(["get", "pods"])).toEqual(["kubectl", "get", "pods"]);
+  });
+});
+
+describe("cpuMillicores", () => {
+  test("reads the suffixes metrics-server and manifests use", () => {
+    expect(cpuMillicores("250m")).toBe(250);
+    expect(cpuMillicores("0.5")).toBe(500);
+    expect(cpuMillicores("2")).toBe(2000);
+    expect(cpuMillicores("1234567n")).toBeCloseTo(1.234567, 6);
+    expect(cpuMillicores("12u")).toBeCloseTo(0.012, 6);
+  });
+  test("anything else is not a CPU quantity", () => {
+    for (const q of ["", "m", "1Gi", "-5m", "1e3", "five"]) expect(cpuMillicores(q)).toBeNull();
   });
 });
