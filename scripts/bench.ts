@@ -16,12 +16,13 @@
 // VmHWM of a fresh process under --load-connections (64) on every row. /metrics: answer time
 // with the series a client can create. Results go to bench/latest.json and the chart to
 // bench/latest.svg (both committed). `--check` exits 1 when a target is missed. Loopback only.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ROUTES } from "../src/app";
-import { compileBare, fileSizeMb, firstLine, locateBinary, memory, runWrk, sampleRss, type WrkOptions, type WrkResult } from "./bench/lib";
+import { DEFAULTS_MAX_AGE_MS } from "../src/metrics";
+import { compileBare, fileSizeMb, firstLine, locateBinary, memory, runWrk, sampleRss, WRK, type WrkOptions, type WrkResult } from "./bench/lib";
 import { ensurePodinfo, podinfoArgs } from "./bench/podinfo";
 import { renderBenchChart, type ChartInput } from "./lib/bench-chart";
 import { freePort, startRedis, stopRedis } from "./lib/redis";
@@ -38,7 +39,7 @@ const { values: args } = parseArgs({
     "load-connections": { type: "string", default: "64" },
     "load-seconds": { type: "string", default: "5" },
     starts: { type: "string", default: "9" },
-    scrapes: { type: "string", default: "200" },
+    scrapes: { type: "string", default: "40" },
     routes: { type: "string", default: "" },
     binary: { type: "string" },
     out: { type: "string", default: "bench/latest.json" },
@@ -52,11 +53,18 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(
     "usage: bun run bench [--rounds 5] [--seconds 5] [--warmup 2] [--connections 50] [--starts 9]\n" +
-      "                     [--load-connections 64] [--load-seconds 5] [--scrapes 200] [--routes /,/health,...]\n" +
+      "                     [--load-connections 64] [--load-seconds 5] [--scrapes 40] [--routes /,/health,...]\n" +
       "                     [--binary dist/bun-k8s] [--out bench/latest.json] [--env KEY=VALUE ...] [--no-podinfo] [--check]\n" +
       "       bun run bench --chart bench/latest.json    redraw bench/latest.svg from a result, measuring nothing",
   );
   process.exit(0);
+}
+// Before minutes of building: the load generator and Redis must be here.
+for (const [tool, found] of [["wrk", existsSync(WRK)], ["redis-server", Bun.which("redis-server") !== null]] as const) {
+  if (!args.chart && !found) {
+    console.error(`bench: ${tool} is not installed (Debian: apt-get install ${tool === "wrk" ? "wrk" : "redis-server"})`);
+    process.exit(1);
+  }
 }
 /** The chart of a result (bench/latest.json): req/s by row and peer, start-up and RSS panels. */
 // `any`: the result's shape is the JSON this script writes below.
@@ -92,6 +100,8 @@ const loadConnections = clamp(args["load-connections"], 1, 1000);
 const loadSeconds = clamp(args["load-seconds"], 1, 60);
 const starts = clamp(args.starts, 1, 50);
 const scrapes = clamp(args.scrapes, 10, 5000);
+// Scrapes this far apart each get a fresh reading of bun-k8s's process defaults, as Prometheus does.
+const scrapeGapMs = DEFAULTS_MAX_AGE_MS + 10;
 const extraEnv = Object.fromEntries(args.env!.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
 
 const TARGETS = { vsCeiling: 0.95, startupVsBare: 1.5, idleRssVsBare: 1.5, metricsSeries: 1000, metricsMs: 5, coldStartMs: 50, idleRssMb: 60 };
@@ -319,6 +329,7 @@ try {
     const ms: number[] = [];
     let body = "";
     for (let i = 0; i < scrapes; i++) {
+      await Bun.sleep(scrapeGapMs);
       const t0 = performance.now();
       // identity: podinfo gzips for clients that accept it (fetch does); this times the answer itself.
       const res = await fetch(s.url(path), { headers: { "accept-encoding": "identity" } });
@@ -419,7 +430,7 @@ try {
       redis: firstLine(["redis-server", "--version"]),
     },
     settings: {
-      rounds, secondsPerRun: seconds, warmupSeconds: warmup, connections, loadConnections, loadSecondsPerRoute: loadSeconds, starts, scrapes,
+      rounds, secondsPerRun: seconds, warmupSeconds: warmup, connections, loadConnections, loadSecondsPerRoute: loadSeconds, starts, scrapes, scrapeGapMs,
       wrkThreads: 1, loadGenerator: "wrk on the same machine",
       appEnv: { LOG_LEVEL: "info", METRICS_ENABLED: "true (default)", ...extraEnv },
       podinfo: podinfo.ok ? `${podinfo.version}, ${podinfoArgs(0, redis.url).join(" ").replace(/--port 0 /, "").replace(/127\.0\.0\.1:\d+/, "127.0.0.1:<port>")}` : "skipped",

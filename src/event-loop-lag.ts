@@ -27,8 +27,11 @@ export const LAG = "nodejs_eventloop_lag_seconds";
 /** Every gauge this file owns: prom-client's own versions are removed before these are added. */
 export const EVENT_LOOP_LAG_METRICS = [LAG, ...Object.values(STATS).map(([name]) => name)];
 
-/** Replaces prom-client's event-loop lag collector in `registry` with the cheaper one here. */
-export function registerEventLoopLag(registry: Registry, GaugeClass: typeof Gauge, now: () => number = () => performance.now()) {
+/**
+ * Replaces prom-client's event-loop lag collector in `registry` with the cheaper one here.
+ * `sampled()` is false until the histogram's first sample: a scrape before it has NaN for mean and stddev.
+ */
+export function registerEventLoopLag(registry: Registry, GaugeClass: typeof Gauge, now: () => number = () => performance.now()): { sampled: () => boolean } {
   for (const name of EVENT_LOOP_LAG_METRICS) registry.removeSingleMetric(name);
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   histogram.enable();
@@ -86,4 +89,5 @@ export function registerEventLoopLag(registry: Registry, GaugeClass: typeof Gaug
       },
     });
   }
+  return { sampled: () => stats !== undefined || histogram.count > 0 };
 }

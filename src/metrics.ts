@@ -5,6 +5,14 @@ import { HttpMetrics } from "./http/request-metrics";
 /** prom-client defaults that are left out: see loadDefaults. */
 export const HEAP_SPACE_METRICS = ["nodejs_heap_space_size_total_bytes", "nodejs_heap_space_size_used_bytes", "nodejs_heap_space_size_available_bytes"];
 
+/**
+ * The process_* and nodejs_* defaults are read at most this often; the app's values and the HTTP
+ * series are current on every scrape. Reading the defaults (/proc/self/fd, /proc/self/status,
+ * the heap's size) was half of a scrape's CPU (docs/reference/metrics.md); a Prometheus scraping
+ * every second or less often still gets a fresh reading each time.
+ */
+export const DEFAULTS_MAX_AGE_MS = 500;
+
 /** Prometheus text format 0.0.4, as prom-client's registry announces it. */
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -52,16 +60,42 @@ export class Metrics {
   requestsServed = 0;
   visitsServed = 0;
   readonly #defaultMetrics: boolean;
-  #registry?: Promise<Registry>;
+  readonly #now: () => number;
+  #defaults?: Promise<Defaults>;
+  #defaultsText?: { at: number; text: Promise<string> };
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  constructor(options: { defaultMetrics?: boolean; now?: () => number } = {}) {
     this.#defaultMetrics = options.defaultMetrics !== false;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /** prom-client's registry with the default metrics, loaded on first use (undefined when off). */
   defaults(): Promise<Registry> | undefined {
+    return this.#loadDefaults()?.then((d) => d.registry);
+  }
+
+  #loadDefaults(): Promise<Defaults> | undefined {
     if (!this.#defaultMetrics) return undefined;
-    return (this.#registry ??= loadDefaults());
+    return (this.#defaults ??= loadDefaults());
+  }
+
+  /** The defaults' text, read again once it is DEFAULTS_MAX_AGE_MS old. */
+  async #defaultsExposition(): Promise<string> {
+    const defaults = this.#loadDefaults();
+    if (!defaults) return "";
+    const t = this.#now();
+    const cached = this.#defaultsText;
+    if (cached && t - cached.at < DEFAULTS_MAX_AGE_MS) return cached.text;
+    const { registry, eventLoop } = await defaults;
+    // Concurrent scrapes share one reading. One taken before the event loop's first sample
+    // (mean and stddev NaN) is not kept, nor a failed one.
+    const keep = eventLoop.sampled();
+    const text = registry.metrics();
+    this.#defaultsText = keep ? { at: t, text } : undefined;
+    text.catch(() => {
+      if (this.#defaultsText?.text === text) this.#defaultsText = undefined;
+    });
+    return text;
   }
 
   recordFault(kind: "error" | "latency") {
@@ -75,8 +109,7 @@ export class Metrics {
 
   /** Everything /metrics serves: the process defaults, the app's values and the HTTP series. */
   async exposition(): Promise<string> {
-    const registry = this.defaults();
-    const defaults = registry ? await (await registry).metrics() : "";
+    const defaults = await this.#defaultsExposition();
     const faults = [
       "# HELP bun_k8s_faults_injected_total Faults injected into application routes (POST /faults/enable or FAULT_* at start), by kind: error or latency",
       "# TYPE bun_k8s_faults_injected_total counter",
@@ -93,7 +126,12 @@ export class Metrics {
   }
 }
 
-async function loadDefaults(): Promise<Registry> {
+interface Defaults {
+  registry: Registry;
+  eventLoop: { sampled: () => boolean };
+}
+
+async function loadDefaults(): Promise<Defaults> {
   const { Gauge, Registry, collectDefaultMetrics } = await import("prom-client");
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -102,6 +140,6 @@ async function loadDefaults(): Promise<Registry> {
   // per registry.metrics() without these three, measured in-process (docs/reference/metrics.md).
   for (const name of HEAP_SPACE_METRICS) registry.removeSingleMetric(name);
   // Its event-loop lag collector was most of what remained (src/event-loop-lag.ts).
-  registerEventLoopLag(registry, Gauge);
-  return registry;
+  const eventLoop = registerEventLoopLag(registry, Gauge);
+  return { registry, eventLoop };
 }

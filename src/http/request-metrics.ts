@@ -19,6 +19,17 @@ interface Series {
   sum: number;
   /** Non-cumulative: buckets[i] counts observations in (LATENCY_BUCKETS[i-1], LATENCY_BUCKETS[i]]. */
   buckets: Float64Array;
+  /** The series' exposition lines up to their values, built once: a scrape only appends numbers. */
+  lines: { count: string; buckets: string[]; sum: string; total: string };
+}
+
+function seriesLines(labels: string): Series["lines"] {
+  return {
+    count: `http_requests_total{${labels}} `,
+    buckets: [...LATENCY_BUCKETS.map((le) => `http_request_duration_seconds_bucket{le="${le}",${labels}} `), `http_request_duration_seconds_bucket{le="+Inf",${labels}} `],
+    sum: `http_request_duration_seconds_sum{${labels}} `,
+    total: `http_request_duration_seconds_count{${labels}} `,
+  };
 }
 
 const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -37,12 +48,8 @@ export class HttpMetrics {
       series = this.#series.get(key);
     }
     if (!series) {
-      series = {
-        labels: key === OVERFLOW.key ? OVERFLOW.labels : `method="${m}",route="${escapeLabel(route)}",status="${statusLabel}"`,
-        count: 0,
-        sum: 0,
-        buckets: new Float64Array(LATENCY_BUCKETS.length + 1),
-      };
+      const labels = key === OVERFLOW.key ? OVERFLOW.labels : `method="${m}",route="${escapeLabel(route)}",status="${statusLabel}"`;
+      series = { labels, count: 0, sum: 0, buckets: new Float64Array(LATENCY_BUCKETS.length + 1), lines: seriesLines(labels) };
       this.#series.set(key, series);
     }
     series.count++;
@@ -65,26 +72,23 @@ export class HttpMetrics {
 
   /** Prometheus text exposition (format 0.0.4), in the same shape prom-client writes. */
   exposition(): string {
-    const counts = [
-      "# HELP http_requests_total HTTP requests answered, by method, route template and status",
-      "# TYPE http_requests_total counter",
-    ];
-    const histogram = [
-      "# HELP http_request_duration_seconds HTTP request latency in seconds, by method, route template and status",
-      "# TYPE http_request_duration_seconds histogram",
-    ];
+    let counts =
+      "# HELP http_requests_total HTTP requests answered, by method, route template and status\n" +
+      "# TYPE http_requests_total counter\n";
+    let histogram =
+      "# HELP http_request_duration_seconds HTTP request latency in seconds, by method, route template and status\n" +
+      "# TYPE http_request_duration_seconds histogram\n";
     for (const s of this.#series.values()) {
-      counts.push(`http_requests_total{${s.labels}} ${s.count}`);
+      const lines = s.lines;
+      counts += lines.count + s.count + "\n";
       let cumulative = 0;
       for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
         cumulative += s.buckets[i]!;
-        histogram.push(`http_request_duration_seconds_bucket{le="${LATENCY_BUCKETS[i]}",${s.labels}} ${cumulative}`);
+        histogram += lines.buckets[i]! + cumulative + "\n";
       }
-      histogram.push(`http_request_duration_seconds_bucket{le="+Inf",${s.labels}} ${s.count}`);
-      histogram.push(`http_request_duration_seconds_sum{${s.labels}} ${s.sum}`);
-      histogram.push(`http_request_duration_seconds_count{${s.labels}} ${s.count}`);
+      histogram += lines.buckets[LATENCY_BUCKETS.length]! + s.count + "\n" + lines.sum + s.sum + "\n" + lines.total + s.count + "\n";
     }
-    return counts.join("\n") + "\n\n" + histogram.join("\n") + "\n";
+    return counts + "\n" + histogram;
   }
 }
 

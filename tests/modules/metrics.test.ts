@@ -1,6 +1,6 @@
 // src/modules/metrics: the Prometheus exposition of request, process and app metrics.
 import { describe, expect, test } from "bun:test";
-import { HEAP_SPACE_METRICS, Metrics } from "../../src/metrics";
+import { DEFAULTS_MAX_AGE_MS, HEAP_SPACE_METRICS, Metrics } from "../../src/metrics";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/lib/repo";
 import { BASE, call, testApp } from "../helpers/app";
@@ -30,6 +30,27 @@ describe("metrics", () => {
     expect(text).toContain("process_resident_memory_bytes");
     expect(text).toContain("process_cpu_user_seconds_total");
     expect(text).toContain("nodejs_heap_size_used_bytes");
+  });
+
+  test("the process defaults are read again once they are DEFAULTS_MAX_AGE_MS old; the HTTP series on every scrape", async () => {
+    let now = 0;
+    const m = new Metrics({ now: () => now });
+    const cpu = (text: string) => Number(/^process_cpu_user_seconds_total (\S+)$/m.exec(text)![1]);
+    const burn = () => {
+      const end = performance.now() + 50;
+      while (performance.now() < end);
+    };
+    await m.exposition();
+    await Bun.sleep(30); // past the event loop's first sample: a reading before it is not kept
+    const first = await m.exposition();
+    burn();
+    m.recordRequest("GET", "/health", 200, 0.001);
+    now = DEFAULTS_MAX_AGE_MS - 1;
+    const cached = await m.exposition();
+    expect(cpu(cached)).toBe(cpu(first));
+    expect(cached).toContain('http_requests_total{method="GET",route="/health",status="200"} 1');
+    now = DEFAULTS_MAX_AGE_MS + 1;
+    expect(cpu(await m.exposition())).toBeGreaterThan(cpu(first));
   });
 
   test("the heap space gauges are left out: Bun reports zeros for them, and reading them cost most of a scrape", async () => {
