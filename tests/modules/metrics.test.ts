@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { DEFAULTS_MAX_AGE_MS, HEAP_SPACE_METRICS, Metrics } from "../../src/metrics";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/lib/repo";
-import { BASE, call, testApp } from "../helpers/app";
+import { BASE, call, testApp, testRedisStore } from "../helpers/app";
 
 describe("metrics", () => {
   test("request counts and latency by route template, readiness and visits", async () => {
@@ -51,6 +51,21 @@ describe("metrics", () => {
     expect(cached).toContain('http_requests_total{method="GET",route="/health",status="200"} 1');
     now = DEFAULTS_MAX_AGE_MS + 1;
     expect(cpu(await m.exposition())).toBeGreaterThan(cpu(first));
+  });
+
+  test("concurrent scrapes share one PING of Redis; the next one after DEFAULTS_MAX_AGE_MS pings again", async () => {
+    const store = await testRedisStore();
+    let pings = 0;
+    const ping = store.ping.bind(store);
+    store.ping = () => (pings++, ping());
+    const { app } = testApp({ store });
+    const scrapes = await Promise.all(Array.from({ length: 20 }, () => call(app, "GET", "/metrics")));
+    for (const s of scrapes) expect(s.text).toContain("bun_k8s_store_up 1");
+    expect(pings).toBe(1);
+    await Bun.sleep(DEFAULTS_MAX_AGE_MS + 20);
+    await call(app, "GET", "/metrics");
+    expect(pings).toBe(2);
+    await store.close();
   });
 
   test("the heap space gauges are left out: Bun reports zeros for them, and reading them cost most of a scrape", async () => {
