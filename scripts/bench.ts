@@ -60,9 +60,10 @@ if (args.help) {
   process.exit(0);
 }
 // Before minutes of building: the load generator and Redis must be here.
-for (const [tool, found] of [["wrk", existsSync(WRK)], ["redis-server", Bun.which("redis-server") !== null]] as const) {
-  if (!args.chart && !found) {
-    console.error(`bench: ${tool} is not installed (Debian: apt-get install ${tool === "wrk" ? "wrk" : "redis-server"})`);
+if (!args.chart) {
+  for (const [tool, found] of [["wrk", existsSync(WRK)], ["redis-server", Bun.which("redis-server") !== null]] as const) {
+    if (found) continue;
+    console.error(`bench: ${tool} is not installed (Debian: apt-get install ${tool})`);
     process.exit(1);
   }
 }

@@ -13,6 +13,27 @@ export const HEAP_SPACE_METRICS = ["nodejs_heap_space_size_total_bytes", "nodejs
  */
 export const DEFAULTS_MAX_AGE_MS = 500;
 
+/**
+ * `read`'s value, shared by every call until it is DEFAULTS_MAX_AGE_MS old: a storm of scrapes
+ * costs one reading per interval. A reading that fails, or resolves with `keep: false`, is shared
+ * only by the calls that arrived while it ran.
+ */
+export function sharedReading<T>(read: () => Promise<{ value: T; keep?: boolean }>, now: () => number = () => performance.now()): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const t = now();
+    if (last && t - last.at < DEFAULTS_MAX_AGE_MS) return last.value;
+    const reading = read();
+    const entry = { at: t, value: reading.then((r) => r.value) };
+    last = entry;
+    const drop = () => {
+      if (last === entry) last = undefined;
+    };
+    reading.then((r) => r.keep === false && drop(), drop);
+    return entry.value;
+  };
+}
+
 /** Prometheus text format 0.0.4, as prom-client's registry announces it. */
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -60,13 +81,18 @@ export class Metrics {
   requestsServed = 0;
   visitsServed = 0;
   readonly #defaultMetrics: boolean;
-  readonly #now: () => number;
   #defaults?: Promise<Defaults>;
-  #defaultsText?: { at: number; text: Promise<string> };
+  /** The defaults' text, read again once it is DEFAULTS_MAX_AGE_MS old. */
+  readonly #defaultsText: () => Promise<string>;
 
   constructor(options: { defaultMetrics?: boolean; now?: () => number } = {}) {
     this.#defaultMetrics = options.defaultMetrics !== false;
-    this.#now = options.now ?? (() => performance.now());
+    // A reading before the event loop's first sample (mean and stddev NaN) is not kept.
+    this.#defaultsText = sharedReading(async () => {
+      const { registry, eventLoop } = await this.#loadDefaults()!;
+      const keep = eventLoop.sampled();
+      return { value: await registry.metrics(), keep };
+    }, options.now);
   }
 
   /** prom-client's registry with the default metrics, loaded on first use (undefined when off). */
@@ -77,25 +103,6 @@ export class Metrics {
   #loadDefaults(): Promise<Defaults> | undefined {
     if (!this.#defaultMetrics) return undefined;
     return (this.#defaults ??= loadDefaults());
-  }
-
-  /** The defaults' text, read again once it is DEFAULTS_MAX_AGE_MS old. */
-  async #defaultsExposition(): Promise<string> {
-    const defaults = this.#loadDefaults();
-    if (!defaults) return "";
-    const t = this.#now();
-    const cached = this.#defaultsText;
-    if (cached && t - cached.at < DEFAULTS_MAX_AGE_MS) return cached.text;
-    const { registry, eventLoop } = await defaults;
-    // Concurrent scrapes share one reading. One taken before the event loop's first sample
-    // (mean and stddev NaN) is not kept, nor a failed one.
-    const keep = eventLoop.sampled();
-    const text = registry.metrics();
-    this.#defaultsText = keep ? { at: t, text } : undefined;
-    text.catch(() => {
-      if (this.#defaultsText?.text === text) this.#defaultsText = undefined;
-    });
-    return text;
   }
 
   recordFault(kind: "error" | "latency") {
@@ -109,7 +116,7 @@ export class Metrics {
 
   /** Everything /metrics serves: the process defaults, the app's values and the HTTP series. */
   async exposition(): Promise<string> {
-    const defaults = await this.#defaultsExposition();
+    const defaults = this.#defaultMetrics ? await this.#defaultsText() : "";
     const faults = [
       "# HELP bun_k8s_faults_injected_total Faults injected into application routes (POST /faults/enable or FAULT_* at start), by kind: error or latency",
       "# TYPE bun_k8s_faults_injected_total counter",

@@ -139,7 +139,7 @@ type PodMetricsList = { items: Array<{ metadata: { name: string }; containers: A
 type PodRequests = { items: Array<{ metadata: { name: string }; spec: { containers: Array<{ resources?: { requests?: { cpu?: string } } }> } }> };
 
 /** The app pods' CPU use in percent of their requests, as the HPA computes it; null before metrics exist. */
-export async function appCpuUtilization(kube: Kube): Promise<number | null> {
+async function appCpuUtilization(kube: Kube): Promise<number | null> {
   const metrics = await kube.run(["get", "pods.metrics.k8s.io", "-l", APP_SELECTOR, "-o", "json"]);
   if (metrics.code !== 0) return null;
   const usage = new Map((JSON.parse(metrics.stdout) as PodMetricsList).items.map((p) => [p.metadata.name, p.containers.reduce((n, c) => n + (cpuMillicores(c.usage.cpu) ?? 0), 0)]));

@@ -14,7 +14,6 @@ const OVERFLOW = { key: "overflow", labels: 'method="OTHER",route="overflow",sta
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"]);
 
 interface Series {
-  labels: string;
   count: number;
   sum: number;
   /** Non-cumulative: buckets[i] counts observations in (LATENCY_BUCKETS[i-1], LATENCY_BUCKETS[i]]. */
@@ -49,7 +48,7 @@ export class HttpMetrics {
     }
     if (!series) {
       const labels = key === OVERFLOW.key ? OVERFLOW.labels : `method="${m}",route="${escapeLabel(route)}",status="${statusLabel}"`;
-      series = { labels, count: 0, sum: 0, buckets: new Float64Array(LATENCY_BUCKETS.length + 1), lines: seriesLines(labels) };
+      series = { count: 0, sum: 0, buckets: new Float64Array(LATENCY_BUCKETS.length + 1), lines: seriesLines(labels) };
       this.#series.set(key, series);
     }
     series.count++;

@@ -1,6 +1,6 @@
 // src/modules/metrics: the Prometheus exposition of request, process and app metrics.
 import { describe, expect, test } from "bun:test";
-import { DEFAULTS_MAX_AGE_MS, HEAP_SPACE_METRICS, Metrics } from "../../src/metrics";
+import { DEFAULTS_MAX_AGE_MS, HEAP_SPACE_METRICS, Metrics, sharedReading } from "../../src/metrics";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/lib/repo";
 import { BASE, call, testApp, testRedisStore } from "../helpers/app";
@@ -111,5 +111,32 @@ describe("/metrics stays small whatever /status/:code is asked for", () => {
     expect((await seriesCount()) - before).toBeLessThanOrEqual(12);
     expect(text).toContain('http_requests_total{method="GET",route="/status/:code",status="5xx"} 100');
     expect(text.length).toBeLessThan(200_000);
+  });
+});
+
+describe("sharedReading", () => {
+  test("calls within DEFAULTS_MAX_AGE_MS share one reading, concurrent ones included; then it reads again", async () => {
+    let now = 0;
+    let reads = 0;
+    const get = sharedReading(async () => ({ value: ++reads }), () => now);
+    expect(await Promise.all([get(), get(), get()])).toEqual([1, 1, 1]);
+    now = DEFAULTS_MAX_AGE_MS - 1;
+    expect(await get()).toBe(1);
+    now = DEFAULTS_MAX_AGE_MS;
+    expect(await get()).toBe(2);
+  });
+  test("a failed reading, or one with keep false, is not shared with later calls", async () => {
+    const answers: Array<() => { value: string; keep?: boolean }> = [
+      () => {
+        throw new Error("down");
+      },
+      () => ({ value: "early", keep: false }),
+      () => ({ value: "kept" }),
+    ];
+    const get = sharedReading(async () => answers.shift()!(), () => 0);
+    await expect(get()).rejects.toThrow("down");
+    expect(await get()).toBe("early");
+    expect(await get()).toBe("kept");
+    expect(await get()).toBe("kept");
   });
 });
